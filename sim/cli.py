@@ -1,0 +1,87 @@
+"""The command line: a thin layer over functions a researcher can call from Python."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sim.errors import Problem, ScenarioError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="mobsim", description="Simulate the peacetime-to-emergency switch of a "
+                                "grid-governed district.")
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the replications of a scenario into a run folder")
+    run.add_argument("scenario", help="scenario YAML file")
+    run.add_argument("--replications", type=int, help="number of replications (default: the scenario's)")
+    run.add_argument("--seed", type=int, help="master seed (default: the scenario's)")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a scenario key, e.g. forces.agencies.team_ratio=0.3 (repeatable)")
+    run.add_argument("--out", help="run folder (default: results/<name>-<time>)")
+    run.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    val = sub.add_parser("validate", help="check a scenario file")
+    val.add_argument("scenario")
+    val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    return p
+
+
+def _positive(name: str, value: int | None) -> None:
+    if value is not None and value < 1:
+        raise ScenarioError([Problem("command line", None, name, value, "must be a whole number >= 1")])
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from sim.scenario import load_scenario
+
+    try:
+        if args.command == "validate":
+            loaded = load_scenario(args.scenario, args.overrides)
+            sc = loaded.scenario
+            from sim.scenario.references import territory_table
+
+            grids = len(territory_table(loaded).grid)
+            print(f"ok: {args.scenario}: {sc.name}: {grids} grids, {len(sc.incidents.hazards)} hazard(s), "
+                  f"activation {sc.switch.activation}, {sc.replications} replications of "
+                  f"{sc.horizon_min:g} min, seed {sc.seed}")
+            for flag in sc.flags():
+                print(f"flag: {flag}")
+            return 0
+        overrides = list(args.overrides)
+        _positive("--replications", args.replications)
+        _positive("--jobs", args.jobs)
+        if args.seed is not None:
+            overrides.append(f"seed={args.seed}")
+        if args.replications is not None:
+            overrides.append(f"replications={args.replications}")
+        loaded = load_scenario(args.scenario, overrides)
+    except ScenarioError as exc:
+        print(f"error: invalid input ({len(exc.problems)} problem{'s' * (len(exc.problems) > 1)}):", file=sys.stderr)
+        for prob in exc.problems:
+            print(f"  {prob}", file=sys.stderr)
+        return 2
+
+    from sim.output.run import run_scenario
+    from sim.output.terminal import kpi_table
+
+    for flag in loaded.scenario.flags():
+        print(f"FLAG: {flag}", file=sys.stderr)
+    outcome = run_scenario(loaded, args.out, jobs=args.jobs, progress=not args.quiet,
+                           command=["mobsim", *(argv if argv is not None else sys.argv[1:])])
+    print(kpi_table(outcome.summary))
+    for flag in outcome.flags:
+        print(f"FLAG: {flag}")
+    print(f"results: {outcome.out_dir}")
+    if outcome.failures:
+        for f in outcome.failures:
+            print(f"error: replication {f.replication} failed: {f.error} (outputs of the others are kept)",
+                  file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

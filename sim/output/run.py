@@ -1,0 +1,178 @@
+"""`mobsim run` as a function: replications of one scenario into a run folder.
+
+Each replication's rows are written as soon as it finishes, so a failure part-way keeps what was done;
+the summary and the manifest then say which replication failed and why.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from sim.experiment import PHASE_KPIS, Failure, iter_replications, mean_ci, replication_kpis
+from sim.experiment.manifest import git_commit, package_versions, sha256
+from sim.model import Model, ReplicationResult, build_model
+from sim.output import plots
+from sim.output.tables import IncidentWriter, MobilisationWriter, mobilisation_rows, write_json, write_kpi_csv
+from sim.scenario import LoadedScenario, resolved_yaml
+from sim.scenario.schema import CLASSES
+
+RUN_FILES = ("scenario.resolved.yaml", "manifest.json", "incidents.csv", "kpis.csv", "summary.json",
+             "mobilisation.csv", "response_ecdf.png", "mobilisation.png", "response_map.png")
+
+
+@dataclass
+class RunOutcome:
+    out_dir: Path
+    summary: dict[str, Any]
+    failures: list[Failure] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+
+
+def default_out_dir(name: str) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path("results") / f"{name}-{stamp}"
+    out, k = base, 1
+    while out.exists():
+        k += 1
+        out = Path(f"{base}-{k}")
+    return out
+
+
+def summarise(rows: list[tuple[int, dict[str, float]]]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    if not rows:
+        return out
+    for key in rows[0][1]:
+        values = [k[key] for _, k in rows]
+        m, lo, hi = mean_ci(values)
+        out[key] = {"values": values, "mean": m, "ci95_low": lo, "ci95_high": hi}
+    return out
+
+
+class _Pool:
+    """What the plots need from every replication, kept small: responses, phases, grids, curves."""
+
+    def __init__(self, model: Model):
+        self.model = model
+        self.response: list[np.ndarray] = []
+        self.phase: list[np.ndarray] = []
+        self.grid: list[np.ndarray] = []
+        self.curves: dict[str, list[np.ndarray]] = {}
+        self.times: np.ndarray | None = None
+        self.activation: list[float] = []
+
+    def add(self, r: ReplicationResult, mob: list[tuple]) -> None:
+        c = r.incidents
+        self.response.append(c["first_arrival_min"] - c["onset_min"])
+        self.phase.append(r.phase)
+        self.grid.append(c["grid"])
+        if r.activations:
+            self.activation.append(r.activations[0])
+        per: dict[str, list[float]] = {}
+        times: list[float] = []
+        for _rep, force, t, _k, share in mob:
+            per.setdefault(force, []).append(float(share))
+            if len(per) == 1:
+                times.append(float(t))
+        self.times = np.array(times)
+        for force, shares in per.items():
+            self.curves.setdefault(force, []).append(np.array(shares))
+
+    def draw(self, out: Path) -> None:
+        sc, terr = self.model.scenario, self.model.territory
+        resp = np.concatenate(self.response) if self.response else np.zeros(0)
+        phase = np.concatenate(self.phase) if self.phase else np.zeros(0, dtype=int)
+        grid = np.concatenate(self.grid) if self.grid else np.zeros(0, dtype=int)
+        targets = {c: sc.incidents.classes[c].target_min for c in CLASSES if sc.incidents.classes[c].share > 0
+                   or sc.incidents.trace_file}
+        plots.response_ecdf(out / "response_ecdf.png", resp, phase, targets)
+        curves = {f: (self.times, np.mean(v, axis=0)) for f, v in self.curves.items() if self.times is not None}
+        act = float(np.mean(self.activation)) if self.activation else None
+        plots.mobilisation(out / "mobilisation.png", curves, act)
+        med = np.full(terr.n_grids, np.nan)
+        ok = ~np.isnan(resp)
+        if ok.any():
+            order = np.argsort(grid[ok], kind="stable")
+            g, x = grid[ok][order], resp[ok][order]
+            bounds = np.flatnonzero(np.diff(g)) + 1
+            for gg, chunk in zip(g[np.r_[0, bounds]], np.split(x, bounds)):
+                med[gg] = float(np.median(chunk))
+        plots.response_map(out / "response_map.png", terr, med)
+
+
+def run_scenario(loaded: LoadedScenario, out_dir: str | Path | None = None, jobs: int = 1,
+                 progress: bool = True, command: list[str] | None = None) -> RunOutcome:
+    """Run every replication of a loaded scenario and write the run folder; returns its summary."""
+    t0 = time.perf_counter()
+    sc = loaded.scenario
+    out = Path(out_dir) if out_dir else default_out_dir(sc.name)
+    out.mkdir(parents=True, exist_ok=True)
+    text = resolved_yaml(sc)
+    (out / "scenario.resolved.yaml").write_text(text, encoding="utf-8")
+    flags = sc.flags()
+    model = build_model(loaded)
+    inc_w = IncidentWriter(out / "incidents.csv", model)
+    mob_w = MobilisationWriter(out / "mobilisation.csv")
+    pool = _Pool(model)
+    rows: list[tuple[int, dict[str, float]]] = []
+    failures: list[Failure] = []
+    n_events = []
+    bar = tqdm(total=sc.replications, desc=f"{sc.name}: replications", unit="rep", delay=2.0, file=sys.stderr,
+               disable=not progress, leave=False)
+    try:
+        for res in iter_replications(model, list(range(sc.replications)), jobs=jobs):
+            bar.update(1)
+            if isinstance(res, Failure):
+                failures.append(res)
+                continue
+            inc_w.write(res)
+            mob = mobilisation_rows(res, sc.mobilisation_step_min)
+            mob_w.write(mob)
+            rows.append((res.replication, replication_kpis(sc, res)))
+            n_events.append(res.n_events)
+            pool.add(res, mob)
+    finally:
+        bar.close()
+        inc_w.close()
+        mob_w.close()
+    summary: dict[str, Any] = {
+        "scenario": sc.name,
+        "seed": sc.seed,
+        "replications": sc.replications,
+        "replications_done": [r for r, _ in rows],
+        "failed": [{"replication": f.replication, "error": f.error} for f in failures],
+        "flags": flags,
+        "phase_kpis": list(PHASE_KPIS),
+        "kpis": summarise(rows),
+    }
+    write_json(out / "summary.json", summary)
+    write_kpi_csv(out / "kpis.csv", rows)
+    if rows:
+        pool.draw(out)
+    manifest = {
+        "scenario": sc.name,
+        "scenario_file": loaded.path,
+        "seed": sc.seed,
+        "replications": sc.replications,
+        "scenario_sha256": sha256(text),
+        "overrides": loaded.overrides,
+        "command": command,
+        "flags": flags,
+        "failed": [{"replication": f.replication, "error": f.error, "traceback": f.detail} for f in failures],
+        "events_per_replication": n_events,
+        "versions": package_versions(),
+        "git_commit": git_commit(),
+        "jobs": jobs,
+        "started_at": datetime.now().isoformat(timespec="seconds"),
+        "wall_seconds": round(time.perf_counter() - t0, 3),
+    }
+    write_json(out / "manifest.json", manifest)
+    return RunOutcome(out, summary, failures, flags)

@@ -1,0 +1,265 @@
+"""Read scenario files: YAML with line numbers, `extends`, `--set` overrides, and clear errors.
+
+Every error names the file, the line where there is one, the dotted field, the bad value and what is
+allowed, because the people who write scenario files are planners, not programmers.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from sim.errors import Problem, ScenarioError
+from sim.scenario.schema import Scenario
+
+Loc = tuple[Any, ...]
+Origins = dict[Loc, tuple[str, int | None]]
+
+#: keys holding file paths, resolved against the folder of the file that names them
+PATH_KEYS = {("territory", "csv_file"), ("incidents", "trace_file")}
+
+
+@dataclass
+class LoadedScenario:
+    """A validated scenario with where each value came from, for later error messages."""
+
+    scenario: Scenario
+    path: str
+    origins: Origins
+    overrides: list[str]
+
+    def where(self, loc: Loc) -> tuple[str, int | None]:
+        return locate(self.origins, loc, self.path)
+
+
+def fmt_loc(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def locate(origins: Origins, loc: Loc, default_file: str) -> tuple[str, int | None]:
+    """The file and line of a field, or of its nearest ancestor that a file names."""
+    loc = tuple(loc)
+    while loc:
+        if loc in origins:
+            return origins[loc]
+        loc = loc[:-1]
+    return origins.get((), (default_file, None))
+
+
+def _node_lines(node: yaml.Node, file: str, loc: Loc, out: Origins) -> None:
+    out[loc] = (file, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            k = key.value
+            out[loc + (k,)] = (file, key.start_mark.line + 1)
+            _node_lines(value, file, loc + (k,), out)
+            out[loc + (k,)] = (file, key.start_mark.line + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _node_lines(item, file, loc + (i,), out)
+
+
+def read_yaml(path: str | Path) -> tuple[dict[str, Any], Origins]:
+    """Parse one file safely, with the line of every key."""
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([Problem(file, None, "", None, "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([Problem(file, None, "", None, f"cannot read file: {exc}")]) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError([Problem(file, line, "", None, f"YAML syntax error: {problem}")]) from None
+    if node is None or data is None:
+        raise ScenarioError([Problem(file, None, "", None, "file is empty; a scenario is a mapping of keys")])
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem(file, 1, "", type(data).__name__, "a scenario file must be a mapping of keys")])
+    origins: Origins = {}
+    _node_lines(node, file, (), origins)
+    return data, origins
+
+
+def _merge(base: dict, over: dict, base_o: Origins, over_o: Origins, loc: Loc = ()) -> None:
+    """Deep-merge `over` into `base`: mappings merge key by key, anything else replaces."""
+    for key, value in over.items():
+        here = loc + (key,)
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            base_o[here] = over_o.get(here, base_o.get(here))  # type: ignore[assignment]
+            _merge(base[key], value, base_o, over_o, here)
+        else:
+            base[key] = copy.deepcopy(value)
+            for k in [k for k in base_o if k[: len(here)] == here]:
+                del base_o[k]
+            for k, v in over_o.items():
+                if k[: len(here)] == here:
+                    base_o[k] = v
+
+
+def _load_tree(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], Origins]:
+    data, origins = read_yaml(path)
+    for key in PATH_KEYS:
+        node: Any = data
+        for part in key[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict) and isinstance(node.get(key[-1]), str):
+            node[key[-1]] = os.path.normpath(str(path.parent / node[key[-1]]))
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data, origins
+    line = origins.get(("extends",), (str(path), None))[1]
+    if not isinstance(parent, str):
+        raise ScenarioError([Problem(str(path), line, "extends", parent, "must be the path of a base scenario file")])
+    base_path = (path.parent / parent).resolve()
+    if base_path in seen:
+        raise ScenarioError([Problem(str(path), line, "extends", parent, "extends itself through a cycle")])
+    if not base_path.is_file():
+        raise ScenarioError([Problem(str(path), line, "extends", parent, f"base file not found ({base_path})")])
+    base, base_o = _load_tree(base_path, seen + (base_path,))
+    origins.pop(("extends",), None)
+    _merge(base, data, base_o, origins)
+    base_o[()] = (str(path), None)
+    return base, base_o
+
+
+def parse_override(text: str) -> tuple[Loc, Any]:
+    """`dotted.path=value`, the value read as YAML so that numbers, booleans and lists get their type."""
+    if "=" not in text:
+        raise ScenarioError([Problem("--set", None, text, None, "an override is written key.path=value")])
+    key, _, raw = text.partition("=")
+    key = key.strip()
+    if not key or any(not p for p in key.split(".")):
+        raise ScenarioError([Problem("--set", None, key, raw, "the key must be a dotted path such as forces.agencies.team_ratio")])
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    loc: Loc = tuple(int(p) if p.isdigit() else p for p in key.split("."))
+    return loc, value
+
+
+def _known(loc: Loc) -> str | None:
+    """None when the schema has a field at `loc`, else a message naming what is allowed."""
+    cls: Any = Scenario
+    for i, part in enumerate(loc):
+        cls = _unwrap(cls)
+        origin = typing.get_origin(cls)
+        if isinstance(cls, type) and issubclass(cls, BaseModel):
+            if part not in cls.model_fields:
+                where = fmt_loc(loc[:i]) or "the top level"
+                return f"unknown key '{part}' under {where}; allowed keys: {', '.join(cls.model_fields)}"
+            cls = cls.model_fields[part].annotation
+        elif origin is list:
+            if not isinstance(part, int):
+                return f"'{fmt_loc(loc[:i])}' is a list: index it with a number"
+            cls = typing.get_args(cls)[0]
+        elif origin is dict:
+            cls = typing.get_args(cls)[1]
+        else:
+            return f"'{fmt_loc(loc[:i])}' is a plain value and has no key '{part}'"
+    return None
+
+
+def _unwrap(tp: Any) -> Any:
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            tp = args[0]
+        else:
+            return tp
+
+
+def apply_override(data: dict, origins: Origins, text: str) -> None:
+    loc, value = parse_override(text)
+    bad = _known(loc)
+    if bad:
+        raise ScenarioError([Problem("--set", None, fmt_loc(loc), value, bad)])
+    node: Any = data
+    for i, part in enumerate(loc[:-1]):
+        if isinstance(node, list):
+            if not isinstance(part, int) or part >= len(node):
+                raise ScenarioError([Problem("--set", None, fmt_loc(loc), value,
+                                             f"no item {part} in {fmt_loc(loc[:i]) or 'the list'}")])
+            node = node[part]
+        else:
+            node = node.setdefault(part, {})
+    last = loc[-1]
+    if isinstance(node, list):
+        if not isinstance(last, int) or last >= len(node):
+            raise ScenarioError([Problem("--set", None, fmt_loc(loc), value, "no such list item")])
+    node[last] = value
+    for k in [k for k in origins if k[: len(loc)] == loc]:
+        del origins[k]
+    origins[loc] = (f"--set {text}", None)
+
+
+def _allowed_keys(loc: Loc) -> str:
+    msg = _known(loc)
+    return msg.split("; ", 1)[1] if msg and "; " in msg else ""
+
+
+def problems_from_validation(exc: ValidationError, origins: Origins, file: str) -> list[Problem]:
+    out = []
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if p != "[key]")
+        where_file, line = locate(origins, loc, file)
+        msg = err["msg"].removeprefix("Value error, ")
+        value = err.get("input")
+        if err["type"] == "extra_forbidden":
+            allowed = _allowed_keys(loc)
+            msg = f"unknown key '{loc[-1]}'" + (f"; {allowed}" if allowed else "")
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+            value = None
+        if isinstance(value, dict) and err["type"] not in ("extra_forbidden",):
+            value = None if err["type"] in ("value_error", "assertion_error") else value
+        out.append(Problem(where_file, line, fmt_loc(loc), value, msg))
+    return out
+
+
+def load_scenario(path: str | Path, overrides: list[str] | None = None) -> LoadedScenario:
+    """Load, merge `extends`, apply overrides, validate and check references to territory and files."""
+    p = Path(path)
+    overrides = list(overrides or [])
+    data, origins = _load_tree(p.resolve(), (p.resolve(),))
+    # Report errors against the path the user typed, not the resolved absolute path.
+    shown = str(path)
+    origins = {k: ((shown if v[0] == str(p.resolve()) else v[0]), v[1]) for k, v in origins.items()}
+    for text in overrides:
+        apply_override(data, origins, text)
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(problems_from_validation(exc, origins, shown)) from None
+    loaded = LoadedScenario(scenario, shown, origins, overrides)
+    from sim.scenario.references import check_references  # local: references imports this module's types
+
+    check_references(loaded)
+    return loaded
+
+
+def resolved_yaml(scenario: Scenario) -> str:
+    """The scenario with every default filled in, as written into each run folder."""
+    return yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True)

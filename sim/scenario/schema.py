@@ -1,0 +1,418 @@
+"""The scenario schema: every key a scenario file may hold, its type, bounds and default.
+
+Every default lives here and nowhere else, so that the resolved scenario written with each run is the
+whole truth about that run. Durations are minutes and say so in their key names.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+CLASSES = ("simple", "complex", "cross_cutting", "departmental", "urgent")
+SEVERITIES = ("minor", "serious", "major")
+GRID_KINDS = ("rural", "community", "building", "commercial", "industrial")
+FORCES = (
+    "grid_worker",
+    "town_team",
+    "village_team",
+    "group_team",
+    "resident_team",
+    "agency_duty",
+    "agency_team",
+    "party_member",
+)
+LEVELS = ("community", "town")
+AGENCY_TEAM_MIN_RATIO = 0.20
+
+NonNeg = Annotated[float, Field(ge=0)]
+Pos = Annotated[float, Field(gt=0)]
+Prob = Annotated[float, Field(ge=0, le=1)]
+Count = Annotated[int, Field(ge=0)]
+Cv = Annotated[float, Field(ge=0, le=5)]
+ClassName = Literal["simple", "complex", "cross_cutting", "departmental", "urgent"]
+SeverityName = Literal["minor", "serious", "major"]
+GridKind = Literal["rural", "community", "building", "commercial", "industrial"]
+ForceName = Literal[
+    "grid_worker",
+    "town_team",
+    "village_team",
+    "group_team",
+    "resident_team",
+    "agency_duty",
+    "agency_team",
+    "party_member",
+]
+
+
+class Strict(BaseModel):
+    """Refuses unknown keys: a misspelt key must fail loudly, not fall back to a default."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+def _mix_sums_to_one(mix: dict[str, float], what: str) -> None:
+    total = sum(mix.values())
+    if abs(total - 1.0) > 1e-6:
+        raise ValueError(f"{what} shares must add up to 1, got {total:g}")
+
+
+# --------------------------------------------------------------------------- territory
+
+
+class HouseholdRange(Strict):
+    min: Count = 100
+    max: Count = 150
+
+    @model_validator(mode="after")
+    def _ordered(self) -> HouseholdRange:
+        if self.max < self.min:
+            raise ValueError(f"max ({self.max}) is below min ({self.min})")
+        return self
+
+
+def _default_households() -> dict[str, HouseholdRange]:
+    # Hangzhou (003): 100-150 households a grid in a village, 200-300 in an urban community.
+    return {
+        "rural": HouseholdRange(min=100, max=150),
+        "community": HouseholdRange(min=200, max=300),
+        "building": HouseholdRange(min=150, max=250),
+        "commercial": HouseholdRange(min=50, max=120),
+        "industrial": HouseholdRange(min=20, max=60),
+    }
+
+
+class Generator(Strict):
+    """A seeded territory: towns placed in a square, communities around towns, grids around those."""
+
+    towns: Annotated[int, Field(ge=1)] = 1
+    communities: Annotated[int, Field(ge=1)] = 1
+    grids: Annotated[int, Field(ge=1)] = 1
+    kind_mix: dict[GridKind, Prob] = Field(default_factory=lambda: {"rural": 1.0})
+    households: dict[GridKind, HouseholdRange] = Field(default_factory=_default_households)
+    extent_km: NonNeg = 20.0
+    town_radius_km: NonNeg = 3.0
+    community_radius_km: NonNeg = 0.8
+    key_area_share: Prob = 0.0
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Generator:
+        if self.communities < self.towns:
+            raise ValueError(f"communities ({self.communities}) must be at least towns ({self.towns})")
+        if self.grids < self.communities:
+            raise ValueError(f"grids ({self.grids}) must be at least communities ({self.communities})")
+        _mix_sums_to_one(dict(self.kind_mix), "kind_mix")
+        return self
+
+
+class Travel(Strict):
+    speed_kmh: Pos = 30.0
+    detour_factor: Annotated[float, Field(ge=1)] = 1.3
+    setup_min: NonNeg = 5.0
+    cv: Cv = 0.2
+
+
+class Territory(Strict):
+    source: Literal["generated", "csv"] = "generated"
+    csv_file: str | None = None
+    generator: Generator = Field(default_factory=Generator)
+    key_areas: list[str] = Field(default_factory=list)
+    travel: Travel = Field(default_factory=Travel)
+
+    @model_validator(mode="after")
+    def _file_given(self) -> Territory:
+        if self.source == "csv" and not self.csv_file:
+            raise ValueError("source is 'csv' but csv_file is not set")
+        return self
+
+
+# --------------------------------------------------------------------------- forces
+
+
+class GridWorkers(Strict):
+    full_time: Count = 0
+    part_time: Count = 0
+    part_time_availability: Prob = 0.5
+    part_time_effort: Prob = 0.5
+    absence_share: Prob = 0.1
+    ab_backup: bool = True
+    deputy_leaders_per_grid: NonNeg = 0.0
+    deputy_effort: Prob = 0.05
+
+
+class Team(Strict):
+    """One level of the "1+1+N" emergency support and volunteer teams."""
+
+    per_unit: Count = 1
+    members: Count = 0
+    peacetime_share: Prob = 0.0
+    assemble_mean_min: NonNeg = 30.0
+    assemble_cv: Cv = 0.5
+
+
+class Teams(Strict):
+    town: Team = Field(default_factory=lambda: Team(per_unit=1, members=20, assemble_mean_min=45))
+    village: Team = Field(default_factory=lambda: Team(per_unit=1, members=8, assemble_mean_min=30))
+    group: Team = Field(default_factory=lambda: Team(per_unit=0, members=5, assemble_mean_min=20))
+
+
+class ResidentTeams(Strict):
+    members_per_village: Count = 3
+    presence_share: Prob = 2 / 7
+    recall_mean_min: NonNeg = 90.0
+
+
+class Agency(Strict):
+    name: str
+    staff: Annotated[int, Field(ge=1)]
+    team_ratio: Prob | None = None
+
+
+class Agencies(Strict):
+    team_ratio: Prob = AGENCY_TEAM_MIN_RATIO
+    count: Count = 0
+    staff_each: Annotated[int, Field(ge=1)] = 50
+    listed: list[Agency] = Field(default_factory=list)
+    duty_officers_each: Count = 1
+    squad_size: Annotated[int, Field(ge=1)] = 5
+    notify_mean_min: NonNeg = 20.0
+    assemble_mean_min: NonNeg = 40.0
+    assemble_cv: Cv = 0.5
+
+
+class PartyMembers(Strict):
+    total: Count = 0
+    report_prob: Prob = 0.8
+    report_delay_mean_min: NonNeg = 60.0
+    report_delay_cv: Cv = 0.6
+    coverage_each: NonNeg = 0.02
+    responder_share: Prob = 0.5
+    local_setup_min: NonNeg = 5.0
+
+
+class TemporaryBranches(Strict):
+    enabled: bool = True
+    min_members: Annotated[int, Field(ge=3)] = 3
+    formation_delay_min: NonNeg = 30.0
+    report_delay_min: NonNeg = 5.0
+    work_factor: Annotated[float, Field(gt=0, le=1)] = 0.8
+
+
+class Forces(Strict):
+    grid_workers: GridWorkers = Field(default_factory=GridWorkers)
+    teams: Teams = Field(default_factory=Teams)
+    resident_teams: ResidentTeams = Field(default_factory=ResidentTeams)
+    agencies: Agencies = Field(default_factory=Agencies)
+    party_members: PartyMembers = Field(default_factory=PartyMembers)
+    temporary_branches: TemporaryBranches = Field(default_factory=TemporaryBranches)
+
+
+# --------------------------------------------------------------------------- incidents
+
+
+class ClassRule(Strict):
+    """How one of the "five ways" is handled."""
+
+    share: Prob = 0.2
+    responders: Annotated[int, Field(ge=1)] = 1
+    work_mean_min: NonNeg = 30.0
+    work_dist: Literal["exponential", "lognormal", "fixed"] = "lognormal"
+    work_cv: Cv = 0.5
+    target_min: Pos = 60.0
+    priority: Annotated[int, Field(ge=0, le=9)] = 2
+    pre_dispatch_min: NonNeg = 0.0
+    on_spot: bool = False
+    forces: list[ForceName] = Field(default_factory=lambda: ["grid_worker", "village_team", "resident_team"])
+
+    @model_validator(mode="after")
+    def _has_forces(self) -> ClassRule:
+        if not self.forces:
+            raise ValueError("forces must name at least one force")
+        return self
+
+
+_GENERAL = ["grid_worker", "town_team", "village_team", "group_team", "resident_team", "agency_team", "party_member"]
+
+
+def _default_classes() -> dict[str, ClassRule]:
+    return {
+        "simple": ClassRule(share=0.55, responders=1, work_mean_min=20, target_min=60, priority=3, on_spot=True,
+                            forces=list(_GENERAL)),
+        "complex": ClassRule(share=0.2, responders=2, work_mean_min=90, target_min=240, priority=2,
+                             pre_dispatch_min=60, forces=list(_GENERAL)),
+        "cross_cutting": ClassRule(share=0.08, responders=3, work_mean_min=120, target_min=480, priority=2,
+                                   pre_dispatch_min=120, forces=list(_GENERAL)),
+        "departmental": ClassRule(share=0.12, responders=1, work_mean_min=60, target_min=480, priority=2,
+                                  pre_dispatch_min=90, forces=["agency_duty", "agency_team"]),
+        "urgent": ClassRule(share=0.05, responders=2, work_mean_min=45, target_min=30, priority=0,
+                            forces=list(_GENERAL)),
+    }
+
+
+class SeverityRule(Strict):
+    responders_factor: Annotated[float, Field(ge=1)] = 1.0
+    work_factor: Pos = 1.0
+
+
+def _default_severities() -> dict[str, SeverityRule]:
+    return {
+        "minor": SeverityRule(),
+        "serious": SeverityRule(responders_factor=1.5, work_factor=1.5),
+        "major": SeverityRule(responders_factor=3.0, work_factor=2.0),
+    }
+
+
+def _default_bg_severity() -> dict[str, float]:
+    return {"minor": 0.9, "serious": 0.09, "major": 0.01}
+
+
+class Background(Strict):
+    rate_per_household_per_day: NonNeg = 0.002
+    rate_per_hour: NonNeg | None = None
+    severity_mix: dict[SeverityName, Prob] = Field(default_factory=_default_bg_severity)
+
+    @model_validator(mode="after")
+    def _mix(self) -> Background:
+        _mix_sums_to_one(dict(self.severity_mix), "severity_mix")
+        return self
+
+
+class Hazard(Strict):
+    name: str = "hazard"
+    start_min: NonNeg = 0.0
+    duration_min: NonNeg = 0.0
+    rate_per_hour: NonNeg = 0.0
+    towns: list[str] = Field(default_factory=list)
+    grids: list[str] = Field(default_factory=list)
+    key_areas_only: bool = False
+    class_mix: dict[ClassName, Prob] = Field(
+        default_factory=lambda: {"simple": 0.2, "complex": 0.2, "cross_cutting": 0.1, "departmental": 0.1,
+                                 "urgent": 0.4})
+    severity_mix: dict[SeverityName, Prob] = Field(
+        default_factory=lambda: {"minor": 0.5, "serious": 0.35, "major": 0.15})
+    discovery_factor: NonNeg = 0.5
+
+    @model_validator(mode="after")
+    def _mix(self) -> Hazard:
+        _mix_sums_to_one(dict(self.class_mix), "class_mix")
+        _mix_sums_to_one(dict(self.severity_mix), "severity_mix")
+        return self
+
+
+class Incidents(Strict):
+    classes: dict[ClassName, ClassRule] = Field(default_factory=_default_classes)
+    severities: dict[SeverityName, SeverityRule] = Field(default_factory=_default_severities)
+    background: Background = Field(default_factory=Background)
+    hazards: list[Hazard] = Field(default_factory=list)
+    trace_file: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> Incidents:
+        missing = [c for c in CLASSES if c not in self.classes]
+        if missing:
+            # A class a file leaves out does not occur (share 0) but keeps its default rule.
+            defaults = _default_classes()
+            merged = {c: self.classes.get(c, defaults[c].model_copy(update={"share": 0.0})) for c in CLASSES}
+            object.__setattr__(self, "classes", merged)
+        missing_sev = [s for s in SEVERITIES if s not in self.severities]
+        if missing_sev:
+            defaults_s = _default_severities()
+            object.__setattr__(self, "severities", {s: self.severities.get(s, defaults_s[s]) for s in SEVERITIES})
+        _mix_sums_to_one({c: r.share for c, r in self.classes.items()}, "classes.*.share")
+        return self
+
+
+# --------------------------------------------------------------------------- reporting
+
+
+class Discovery(Strict):
+    instant: bool = False
+    patrol_revisit_min: Pos = 240.0
+    informant_mean_min: Pos = 240.0
+    hotline_share: Prob = 0.3
+    hotline_mean_min: Pos = 90.0
+    emergency_patrol_factor: Annotated[float, Field(ge=1)] = 2.0
+
+
+class ReportingRules(Strict):
+    route: list[Literal["community", "town"]] = Field(default_factory=lambda: ["community", "town"], max_length=2)
+    hop_delay_min: NonNeg = 20.0
+    hop_cv: Cv = 0.5
+    batching_interval_min: NonNeg = 0.0
+    compliance: Prob = 0.95
+    must_report: list[ClassName] = Field(default_factory=lambda: ["urgent"])
+    must_report_severities: list[SeverityName] = Field(default_factory=lambda: ["major"])
+    direct_delay_min: NonNeg = 5.0
+    decision_delay_min: NonNeg = 10.0
+    pre_dispatch_factor: NonNeg = 1.0
+
+
+def _emergency_rules() -> ReportingRules:
+    return ReportingRules(route=[], hop_delay_min=5.0, compliance=1.0, direct_delay_min=3.0,
+                          decision_delay_min=5.0, pre_dispatch_factor=0.3)
+
+
+class Reporting(Strict):
+    discovery: Discovery = Field(default_factory=Discovery)
+    peacetime: ReportingRules = Field(default_factory=ReportingRules)
+    emergency: ReportingRules = Field(default_factory=_emergency_rules)
+
+
+# --------------------------------------------------------------------------- switch and dispatch
+
+
+class Threshold(Strict):
+    severity: SeverityName = "major"
+    count: Annotated[int, Field(ge=1)] = 3
+    window_min: Pos = 120.0
+
+
+class Switch(Strict):
+    activation: Literal["threshold", "scheduled", "never"] = "threshold"
+    threshold: Threshold = Field(default_factory=Threshold)
+    scheduled_min: NonNeg = 0.0
+    decision_delay_min: NonNeg = 30.0
+    deactivation_quiet_min: NonNeg | None = 720.0
+
+    @model_validator(mode="after")
+    def _deactivation(self) -> Switch:
+        if self.deactivation_quiet_min == 0:
+            raise ValueError("deactivation_quiet_min must be positive, or null for never")
+        return self
+
+
+class Dispatch(Strict):
+    policy: Literal["priority_nearest", "nearest", "fcfs"] = "priority_nearest"
+    peacetime_scope: Literal["town", "district"] = "town"
+
+
+class Scenario(Strict):
+    name: str = "scenario"
+    description: str = ""
+    seed: Annotated[int, Field(ge=0)] = 20260101
+    replications: Annotated[int, Field(ge=1)] = 5
+    horizon_min: Pos = 4320.0
+    drain_min: NonNeg = 1440.0
+    territory: Territory = Field(default_factory=Territory)
+    forces: Forces = Field(default_factory=Forces)
+    incidents: Incidents = Field(default_factory=Incidents)
+    reporting: Reporting = Field(default_factory=Reporting)
+    switch: Switch = Field(default_factory=Switch)
+    dispatch: Dispatch = Field(default_factory=Dispatch)
+    mobilisation_step_min: Pos = 15.0
+
+    def flags(self) -> list[str]:
+        """Warnings carried into every output: settings allowed for what-if study but below the rule."""
+        out = []
+        ag = self.forces.agencies
+        low = []
+        if ag.count and ag.team_ratio < AGENCY_TEAM_MIN_RATIO:
+            low.append(f"{ag.count} generated agencies at {ag.team_ratio:.0%}")
+        for a in ag.listed:
+            r = ag.team_ratio if a.team_ratio is None else a.team_ratio
+            if r < AGENCY_TEAM_MIN_RATIO:
+                low.append(f"{a.name} at {r:.0%}")
+        if low:
+            out.append("agency team ratio below the 20 % rule: " + "; ".join(low))
+        return out
