@@ -89,11 +89,20 @@ class District:
 
         # per-incident random inputs, drawn in blocks
         drng = stream(sc.seed, replication, "discovery")
-        self.d_exp = drng.standard_exponential((n, 3)).tolist()
+        e = drng.standard_exponential((3, n))
+        self.d_patrol, self.d_inform, self.d_hot_e = e[0].tolist(), e[1].tolist(), e[2].tolist()
         self.d_hot = drng.uniform(size=n).tolist()
         rrng = stream(sc.seed, replication, "reporting")
         self.r_comply = rrng.uniform(size=n).tolist()
-        self.r_z = rrng.standard_normal((n, 3))
+        z = rrng.standard_normal((n, 3))
+        # per phase: the first hop's factor (direct reports) and the running sum over hops
+        self.hop_first, self.hop_sum = [], []
+        for r in self.rules:
+            fac = lognormal_factor(r.hop_cv, z)
+            self.hop_first.append(fac[:, 0].tolist())
+            self.hop_sum.append(fac[:, : len(r.route) + 1].sum(axis=1).tolist())
+        self.disc_factor = inc.discovery_factor.tolist()
+        self.trigger_sev = SEVERITIES.index(sc.switch.threshold.severity)
         self.trng = stream(sc.seed, replication, "travel")
         self.t_block: list[float] = []
         self.prng = stream(sc.seed, replication, "party")
@@ -132,9 +141,12 @@ class District:
         self.coverage = forces.coverage
         self.u_force = np.array(u.force, dtype=np.int64)
         self.u_force_l = u.force
+        self.u_bit = [1 << f for f in u.force]
         self.u_town_l = u.town
         self.u_loc = np.array(u.home, dtype=np.int64)
+        self.u_loc_l = list(u.home)
         self.u_free = np.zeros(len(u), dtype=bool)
+        self.free_set: set[int] = set()
         self.u_on = [False] * len(u)
         self.u_start = [0.0] * len(u)
         self.act_delay = u.act_delay
@@ -143,6 +155,7 @@ class District:
         self.emerg_only = u.emergency_only
         self.n_free = 0
         self.group_mask = [np.isin(self.u_force, fs) for fs in force_sets]
+        self.group_ok = [m.tolist() for m in self.group_mask]
         u_town = np.array(u.town, dtype=np.int64)
         self.scope_mask = [(u_town == t) | (u_town == -1) for t in range(len(terr.town_ids))]
         self.force_groups = [[g for g, fs in enumerate(force_sets) if f in fs] for f in range(len(FORCES))]
@@ -209,29 +222,34 @@ class District:
         for u, on in enumerate(self.peace_on):
             if on:
                 self._unit_on(u, self.epoch)
-        env.process(self._arrivals())
+        self.onset_l = self.inc.onset.tolist()
+        if self.n:
+            self._at(self.onset_l[0], self._arrival, 0)
         if sc.switch.activation == "scheduled":
             self._at(sc.switch.scheduled_min, self._activate)
         end = sc.horizon_min + sc.drain_min
         env.run(until=end)
         return self._collect(end)
 
-    def _arrivals(self):
-        onset = self.inc.onset.tolist()
-        now = 0.0
-        for i, t in enumerate(onset):
-            if t > now:
-                self.n_events += 1
-                yield self.env.timeout(t - now)
-                now = t
+    def _arrival(self, i: int) -> None:
+        """Incidents arrive by a chain of timeouts, one pending at a time (a callback is cheaper than a process)."""
+        onset, n, now = self.onset_l, self.n, self.env.now
+        while True:
             self._onset(i)
+            i += 1
+            if i >= n:
+                return
+            if onset[i] > now:
+                self._at(onset[i] - now, self._arrival, i)
+                return
 
     # ------------------------------------------------------------------ stages
 
     def _onset(self, i: int) -> None:
         ph = self.phase
         self.inc_phase[i] = ph
-        self._note("onset", i, self.terr.grid_ids[self.grid[i]], CLASSES[self.cls[i]], SEVERITIES[self.sev[i]])
+        if self.log is not None:
+            self._note("onset", i, self.terr.grid_ids[self.grid[i]], CLASSES[self.cls[i]], SEVERITIES[self.sev[i]])
         if self.disc.instant:
             self._soon(0.0, self._discover, i, PATROL)
             return
@@ -239,25 +257,25 @@ class District:
         d = self.disc
         cov = self.coverage[g] * (d.emergency_patrol_factor if ph == EMERG else 1.0)
         cov += self.party_in[g] * self.sc.forces.party_members.coverage_each
-        e = self.d_exp[i]
-        delays = (e[0] * d.patrol_revisit_min / cov if cov > 0 else INF,
-                  e[1] * d.informant_mean_min,
-                  e[2] * d.hotline_mean_min if self.d_hot[i] < d.hotline_share else INF)
+        delays = (self.d_patrol[i] * d.patrol_revisit_min / cov if cov > 0 else INF,
+                  self.d_inform[i] * d.informant_mean_min,
+                  self.d_hot_e[i] * d.hotline_mean_min if self.d_hot[i] < d.hotline_share else INF)
         ch = min(range(3), key=delays.__getitem__)
-        self._soon(delays[ch] * self.inc.discovery_factor[i], self._discover, i, ch)
+        self._soon(delays[ch] * self.disc_factor[i], self._discover, i, ch)
 
     def _discover(self, i: int, ch: int) -> None:
         now = self.env.now
         self.t_disc[i] = now
         self.channel[i] = ch
-        self._note("discovered", i, CHANNELS[ch])
+        if self.log is not None:
+            self._note("discovered", i, CHANNELS[ch])
         c, g = self.cls[i], self.grid[i]
         if self.cls_on_spot[c] and ch == PATROL:
-            here = np.flatnonzero(self.u_free & (self.u_force == GW) & (self.u_loc == g))
-            if len(here):
+            here = [u for u in self.free_set if self.u_force_l[u] == GW and self.u_loc_l[u] == g]
+            if here:
                 self.t_rep[i] = now
                 self._note("on_spot", i)
-                self._assign(int(here[0]), i, on_spot=True)
+                self._assign(min(here), i, on_spot=True)
                 return
         rules = self.rules[self.phase]
         must_c, must_s = self.must[self.phase]
@@ -265,14 +283,12 @@ class District:
         if not must and self.r_comply[i] >= rules.compliance:
             self._note("unreported", i)
             return
-        z = self.r_z[i]
         if self.phase == EMERG and self.branch[self.comm[i]]:
             delay = self.sc.forces.temporary_branches.report_delay_min
         elif must:
-            delay = rules.direct_delay_min * float(lognormal_factor(rules.hop_cv, z[:1])[0])
+            delay = rules.direct_delay_min * self.hop_first[self.phase][i]
         else:
-            hops = len(rules.route) + 1
-            delay = rules.hop_delay_min * float(lognormal_factor(rules.hop_cv, z[:hops]).sum())
+            delay = rules.hop_delay_min * self.hop_sum[self.phase][i] if rules.hop_delay_min else 0.0
             b = rules.batching_interval_min
             if b > 0:
                 delay += math.ceil(now / b) * b - now
@@ -281,9 +297,10 @@ class District:
     def _reported(self, i: int) -> None:
         now = self.env.now
         self.t_rep[i] = now
-        self._note("reported", i)
+        if self.log is not None:
+            self._note("reported", i)
         sw = self.sc.switch
-        if self.sev[i] >= SEVERITIES.index(sw.threshold.severity):
+        if self.sev[i] >= self.trigger_sev:
             self.last_trigger = now
             if sw.activation == "threshold" and self.phase == PEACE and not self.activation_pending:
                 q = self.trigger_times
@@ -304,7 +321,8 @@ class District:
     def _ready(self, i: int) -> None:
         self.seq[i] = self.next_seq
         self.next_seq += 1
-        self._note("ready", i)
+        if self.log is not None:
+            self._note("ready", i)
         self.party_cap[i] = (math.ceil(self.need[i] * self.sc.forces.party_members.responder_share - 1e-9)
                              if self.cls_party[self.cls[i]] else 0)
         self._staff(i)
@@ -328,8 +346,18 @@ class District:
                 short -= k
         if short <= 0 or self.n_free == 0:
             return
-        m = self.u_free & self.group_mask[self.cls_group[self.cls[i]]]
-        if self.phase == PEACE and self.scope_town:
+        grp = self.cls_group[self.cls[i]]
+        scoped = self.phase == PEACE and self.scope_town
+        if self.n_free <= 32:
+            # few free units: plain Python beats building numpy masks
+            ok, town, tl, loc = self.group_ok[grp], self.town[i], self.u_town_l, self.u_loc_l
+            cands = sorted((self.travel[loc[u], g], u) for u in self.free_set
+                           if ok[u] and (not scoped or tl[u] == town or tl[u] < 0))
+            for _, u in cands[:short]:
+                self._assign(u, i)
+            return
+        m = self.u_free & self.group_mask[grp]
+        if scoped:
             m &= self.scope_mask[self.town[i]]
         idx = np.flatnonzero(m)
         if len(idx) == 0:
@@ -346,19 +374,27 @@ class District:
 
     def _assign(self, u: int, i: int, on_spot: bool = False) -> None:
         now = self.env.now
-        if self.u_free[u]:
+        free = self.free_set
+        if u in free:
+            free.discard(u)
             self.u_free[u] = False
             self.n_free -= 1
         self.assigned[i] += 1
         if self.t_disp[i] != self.t_disp[i]:
             self.t_disp[i] = now
         self.u_start[u] = now
-        self.served[i] |= 1 << self.u_force_l[u]
-        tt = 0.0 if on_spot else float(self.travel[self.u_loc[u], self.grid[i]]) * self._travel_factor()
-        self._note("dispatched", i, FORCES[self.u_force_l[u]], u)
-        self._soon(tt, self._arrive, u, i)
+        self.served[i] |= self.u_bit[u]
+        if self.log is not None:
+            self._note("dispatched", i, FORCES[self.u_force_l[u]], u)
         if self.assigned[i] >= self.need[i] and self.waiting_flag[i]:
             self._unwait(i)
+        tt = 0.0 if on_spot else self.travel[self.u_loc_l[u], self.grid[i]]
+        if tt > 0:
+            if self.travel_cv > 0:
+                tt *= self._travel_factor()
+            self._at(float(tt), self._arrive, u, i)
+        else:
+            self._arrive(u, i)
 
     def _assign_party(self, i: int, k: int) -> None:
         g = self.grid[i]
@@ -389,22 +425,29 @@ class District:
             t = self.u_town_l[u]
             towns = [t] if (self.phase == PEACE and self.scope_town and t >= 0) else range(len(self.terr.town_ids))
             pol = self.policy
-            row = self.travel[self.u_loc[u]]
             best = best_key = None
-            for grp in self.force_groups[f]:
-                lists = self.waiting[grp]
-                for town in towns:
-                    lst = lists[town]
-                    if not lst:
-                        continue
-                    for j in (lst[:1] if pol.heads_only else lst):
-                        key = pol.key(row, self.grid[j], self.cls_prio[self.cls[j]], self.seq[j])
-                        if best_key is None or key < best_key:
-                            best, best_key = j, key
+            if pol.heads_only:  # lists are in ready order: the oldest head wins
+                for grp in self.force_groups[f]:
+                    lists = self.waiting[grp]
+                    for town in towns:
+                        lst = lists[town]
+                        if lst and (best is None or self.seq[lst[0]] < best_key):
+                            best, best_key = lst[0], self.seq[lst[0]]
+            else:
+                row = self.travel[self.u_loc_l[u]]
+                grid, prio, cls, seq = self.grid, self.cls_prio, self.cls, self.seq
+                for grp in self.force_groups[f]:
+                    lists = self.waiting[grp]
+                    for town in towns:
+                        for j in lists[town]:
+                            key = pol.key(row, grid[j], prio[cls[j]], seq[j])
+                            if best_key is None or key < best_key:
+                                best, best_key = j, key
             if best is not None:
                 self._assign(u, best)
                 return
         self.u_free[u] = True
+        self.free_set.add(u)
         self.n_free += 1
 
     def _party_free(self, g: int, k: int) -> None:
@@ -423,12 +466,13 @@ class District:
     # ------------------------------------------------------------------ on site
 
     def _arrive(self, u: int, i: int) -> None:
-        self.u_loc[u] = self.grid[i]
+        self.u_loc[u] = self.u_loc_l[u] = self.grid[i]
         if self.t_close[i] == self.t_close[i]:
             self._release(u)
             return
         self.crew[i].append(u)
-        self._note("arrived", i, FORCES[self.u_force_l[u]], u)
+        if self.log is not None:
+            self._note("arrived", i, FORCES[self.u_force_l[u]], u)
         self._progress(i, 1)
 
     def _arrive_party(self, i: int, k: int) -> None:
@@ -451,15 +495,21 @@ class District:
             self.t_first[i] = now
         if self.on_site[i] >= self.need[i] and self.t_staff[i] != self.t_staff[i]:
             self.t_staff[i] = now
-            self._note("staffed", i)
+            if self.log is not None:
+                self._note("staffed", i)
         self.token[i] += 1
-        self._soon(max(self.remaining[i], 0.0) / self.rate[i], self._complete, i, self.token[i])
+        left = self.remaining[i]
+        if left > 0:
+            self._at(left / self.rate[i], self._complete, i, self.token[i])
+        else:
+            self._complete(i, self.token[i])
 
     def _complete(self, i: int, token: int) -> None:
         if token != self.token[i]:
             return
         self.t_close[i] = self.env.now
-        self._note("closed", i)
+        if self.log is not None:
+            self._note("closed", i)
         if self.waiting_flag[i]:
             self._unwait(i)
         crew, self.crew[i] = self.crew[i], []
@@ -493,13 +543,14 @@ class District:
         if epoch != self.epoch or self.u_on[u]:
             return
         self.u_on[u] = True
-        self.u_loc[u] = self.home[u]
+        self.u_loc[u] = self.u_loc_l[u] = self.home[u]
         self.mob.append((self.env.now, self.u_force_l[u], 1))
         self._unit_free(u)
 
     def _unit_off(self, u: int) -> None:
         self.u_on[u] = False
-        if self.u_free[u]:
+        if u in self.free_set:
+            self.free_set.discard(u)
             self.u_free[u] = False
             self.n_free -= 1
         self.mob.append((self.env.now, self.u_force_l[u], -1))
@@ -527,9 +578,10 @@ class District:
             self.env.process(self._party_reporting(delay[order].tolist(), grids[order].tolist(), ep))
         # flat command: the scope widens, so idle units look at what waits elsewhere
         if self.n_waiting:
-            for u in np.flatnonzero(self.u_free).tolist():
+            for u in sorted(self.free_set):
                 if self.n_waiting == 0:
                     break
+                self.free_set.discard(u)
                 self.u_free[u] = False
                 self.n_free -= 1
                 self._unit_free(u)
@@ -589,7 +641,7 @@ class District:
         self.trigger_times.clear()
         self._note("deactivated")
         for u in range(len(self.u_on)):
-            if self.u_on[u] and self.emerg_only[u] and self.u_free[u]:
+            if self.u_on[u] and self.emerg_only[u] and u in self.free_set:
                 self._unit_off(u)
         for g in range(len(self.party_free)):
             k = self.party_free[g]
@@ -621,9 +673,12 @@ class District:
             "staffed_min": np.array(self.t_staff),
             "closed_min": np.array(self.t_close),
         }
+        names: dict[int, str] = {}
         served = []
         for mask in self.served:
-            served.append("+".join(FORCES[f] for f in range(len(FORCES)) if mask >> f & 1))
+            if mask not in names:
+                names[mask] = "+".join(FORCES[f] for f in range(len(FORCES)) if mask >> f & 1)
+            served.append(names[mask])
         # mobilisation: people in place per force over time, from the on/off log
         mob: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         on_duty = {}

@@ -101,9 +101,11 @@ def generate_incidents(sc: Scenario, terr: Territory, replication: int, trace: T
     n = len(onset)
     rules = [inc.classes[c] for c in CLASSES]
     srules = [inc.severities[s] for s in SEVERITIES]
-    need = np.array([int(np.ceil(rules[c].responders * srules[s].responders_factor - 1e-9))
-                     for c, s in zip(cls, sev)], dtype=np.int64)
-    mean = np.array([rules[c].work_mean_min * srules[s].work_factor for c, s in zip(cls, sev)], dtype=float)
+    cls, sev = np.asarray(cls, dtype=np.int64), np.asarray(sev, dtype=np.int64)
+    responders = np.array([r.responders for r in rules], dtype=float)
+    factor = np.array([r.responders_factor for r in srules])
+    need = np.ceil(responders[cls] * factor[sev] - 1e-9).astype(np.int64)
+    mean = np.array([r.work_mean_min for r in rules])[cls] * np.array([r.work_factor for r in srules])[sev]
     wrng = stream(seed, replication, "work")
     e, z = wrng.standard_exponential(n), wrng.standard_normal(n)
     work = np.empty(n)

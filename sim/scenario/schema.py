@@ -245,8 +245,8 @@ def _default_classes() -> dict[str, ClassRule]:
                                    pre_dispatch_min=120, forces=list(_GENERAL)),
         "departmental": ClassRule(share=0.12, responders=1, work_mean_min=60, target_min=480, priority=2,
                                   pre_dispatch_min=90, forces=["agency_duty", "agency_team"]),
-        "urgent": ClassRule(share=0.05, responders=2, work_mean_min=45, target_min=30, priority=0,
-                            forces=list(_GENERAL)),
+        "urgent": ClassRule(share=0.05, responders=2, work_mean_min=60, target_min=30, priority=0,
+                            forces=[f for f in _GENERAL if f != "grid_worker"]),
     }
 
 
