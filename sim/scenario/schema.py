@@ -6,7 +6,7 @@ whole truth about that run. Durations are minutes and say so in their key names.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -246,7 +246,7 @@ def _default_classes() -> dict[str, ClassRule]:
         "departmental": ClassRule(share=0.12, responders=1, work_mean_min=60, target_min=480, priority=2,
                                   pre_dispatch_min=90, forces=["agency_duty", "agency_team"]),
         "urgent": ClassRule(share=0.05, responders=2, work_mean_min=60, target_min=30, priority=0,
-                            forces=[f for f in _GENERAL if f != "grid_worker"]),
+                            forces=[f for f in _GENERAL if f != "grid_worker"] + ["agency_duty"]),
     }
 
 
@@ -307,18 +307,25 @@ class Incidents(Strict):
     hazards: list[Hazard] = Field(default_factory=list)
     trace_file: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _over_defaults(cls, data: Any) -> Any:
+        """A file's class and severity tables change the defaults key by key: `urgent: {responders: 4}`
+        keeps every other default of `urgent`, and the classes it does not name keep theirs."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for key, defaults in (("classes", _default_classes()), ("severities", _default_severities())):
+            given = data.get(key)
+            if isinstance(given, dict):
+                merged: dict[str, Any] = {name: rule.model_dump() for name, rule in defaults.items()}
+                for name, value in given.items():
+                    merged[name] = {**merged[name], **value} if name in merged and isinstance(value, dict) else value
+                data[key] = merged
+        return data
+
     @model_validator(mode="after")
-    def _complete(self) -> Incidents:
-        missing = [c for c in CLASSES if c not in self.classes]
-        if missing:
-            # A class a file leaves out does not occur (share 0) but keeps its default rule.
-            defaults = _default_classes()
-            merged = {c: self.classes.get(c, defaults[c].model_copy(update={"share": 0.0})) for c in CLASSES}
-            object.__setattr__(self, "classes", merged)
-        missing_sev = [s for s in SEVERITIES if s not in self.severities]
-        if missing_sev:
-            defaults_s = _default_severities()
-            object.__setattr__(self, "severities", {s: self.severities.get(s, defaults_s[s]) for s in SEVERITIES})
+    def _shares(self) -> Incidents:
         _mix_sums_to_one({c: r.share for c, r in self.classes.items()}, "classes.*.share")
         return self
 
