@@ -24,8 +24,9 @@ class Problem:
 
 
 def _show(value: Any) -> str:
+    """The value as the user should see it; a long one keeps its start and its end (a file name, say)."""
     text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return text if len(text) <= 80 else text[:38] + "..." + text[-39:]
 
 
 class ScenarioError(Exception):

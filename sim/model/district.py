@@ -28,6 +28,7 @@ PATROL, INFORMANT, HOTLINE = 0, 1, 2
 CHANNELS = ("patrol", "informant", "hotline")
 GW = FORCES.index("grid_worker")
 PARTY = FORCES.index("party_member")
+MAJOR = SEVERITIES.index("major")
 NAN = math.nan
 INF = math.inf
 
@@ -311,7 +312,7 @@ class District:
                     self.activation_pending = True
                     self._note("activation_ordered")
                     self._soon(sw.decision_delay_min, self._activate)
-        if self.phase == EMERG and self.sev[i] == len(SEVERITIES) - 1:
+        if self.sev[i] == MAJOR:  # a major incident is a key site: a branch may form there once activated
             c = self.comm[i]
             self.comm_major[c] = True
             self._check_branch(c)

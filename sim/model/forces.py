@@ -46,8 +46,6 @@ class Units:
 class Forces:
     units: Units
     coverage: np.ndarray  # patrol coverage per grid in full-time-worker equivalents
-    agency_team_size: int
-    low_ratio_agencies: list[str]
 
 
 def agency_rows(sc: Scenario) -> list[tuple[str, int, float]]:
@@ -131,18 +129,14 @@ def build_forces(sc: Scenario, terr: Territory, replication: int) -> Forces:
     # Agencies: duty officers in peacetime; after activation a standing team of ratio × staff, in squads.
     ag = f.agencies
     rng = stream(sc.seed, replication, "mobilisation", 5)
-    team_size, low = 0, []
-    for name, staff, ratio in agency_rows(sc):
+    for _name, staff, ratio in agency_rows(sc):
         for _ in range(ag.duty_officers_each):
             units.add("agency_duty", terr.district_loc, -1, True, INF, False)
         size = math.ceil(ratio * staff - 1e-9)
-        team_size += size
-        if ratio < 0.2:
-            low.append(name)
         n_squads = math.ceil(size / ag.squad_size) if size else 0
         notify = rng.exponential(ag.notify_mean_min, n_squads) if ag.notify_mean_min > 0 else np.zeros(n_squads)
         assemble = lognormal(rng, ag.assemble_mean_min, ag.assemble_cv, n_squads)
         for s in range(n_squads):
             for _ in range(min(ag.squad_size, size - s * ag.squad_size)):
                 units.add("agency_team", terr.district_loc, -1, False, float(notify[s] + assemble[s]), True)
-    return Forces(units=units, coverage=coverage, agency_team_size=team_size, low_ratio_agencies=low)
+    return Forces(units=units, coverage=coverage)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,9 @@ def _node_lines(node: yaml.Node, file: str, loc: Loc, out: Origins) -> None:
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             k = key.value
+            if loc + (k,) in out and out[loc + (k,)][0] == file:
+                raise ScenarioError([Problem(file, key.start_mark.line + 1, fmt_loc(loc + (k,)), None,
+                                             f"duplicate key: it is already set on line {out[loc + (k,)][1]}")])
             out[loc + (k,)] = (file, key.start_mark.line + 1)
             _node_lines(value, file, loc + (k,), out)
             out[loc + (k,)] = (file, key.start_mark.line + 1)
@@ -73,15 +77,26 @@ def _node_lines(node: yaml.Node, file: str, loc: Loc, out: Origins) -> None:
             _node_lines(item, file, loc + (i,), out)
 
 
+def decode_utf8(data: bytes, file: str, hint: str = "save it as UTF-8") -> str:
+    """Text of a file's bytes (a leading byte-order mark is allowed); bad bytes are a Problem with their line."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        bad = data[exc.start:exc.end]
+        raise ScenarioError([Problem(file, line, "", bad, f"the file is not UTF-8 text; {hint}")]) from None
+
+
 def read_yaml(path: str | Path) -> tuple[dict[str, Any], Origins]:
     """Parse one file safely, with the line of every key."""
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        raw = Path(path).read_bytes()
     except FileNotFoundError:
         raise ScenarioError([Problem(file, None, "", None, "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem(file, None, "", None, f"cannot read file: {exc}")]) from None
+    except OSError as exc:
+        raise ScenarioError([Problem(file, None, "", None, f"cannot read file: {exc.strerror or exc}")]) from None
+    text = decode_utf8(raw, file)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -89,11 +104,16 @@ def read_yaml(path: str | Path) -> tuple[dict[str, Any], Origins]:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
+        context, cmark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and cmark is not None and cmark.line + 1 != line:
+            problem += f" ({context} that starts on line {cmark.line + 1})"
         raise ScenarioError([Problem(file, line, "", None, f"YAML syntax error: {problem}")]) from None
     if node is None or data is None:
         raise ScenarioError([Problem(file, None, "", None, "file is empty; a scenario is a mapping of keys")])
     if not isinstance(data, dict):
-        raise ScenarioError([Problem(file, 1, "", type(data).__name__, "a scenario file must be a mapping of keys")])
+        raise ScenarioError([Problem(file, node.start_mark.line + 1, "", data,
+                                     "a scenario file must be a mapping of keys, not a "
+                                     + ("list" if isinstance(data, list) else "single value"))])
     origins: Origins = {}
     _node_lines(node, file, (), origins)
     return data, origins
@@ -144,7 +164,8 @@ def _load_tree(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], Orig
 def parse_override(text: str) -> tuple[Loc, Any]:
     """`dotted.path=value`, the value read as YAML so that numbers, booleans and lists get their type."""
     if "=" not in text:
-        raise ScenarioError([Problem("--set", None, text, None, "an override is written key.path=value")])
+        raise ScenarioError([Problem("--set", None, "", text,
+                                     "an override is written key.path=value, e.g. forces.agencies.team_ratio=0.3")])
     key, _, raw = text.partition("=")
     key = key.strip()
     if not key or any(not p for p in key.split(".")):
@@ -203,8 +224,18 @@ def apply_override(data: dict, origins: Origins, text: str) -> None:
                 raise ScenarioError([Problem("--set", None, fmt_loc(loc), value,
                                              f"no item {part} in {fmt_loc(loc[:i]) or 'the list'}")])
             node = node[part]
-        else:
-            node = node.setdefault(part, {})
+            continue
+        child = node.get(part)
+        if child is None and isinstance(loc[i + 1], int):
+            raise ScenarioError([Problem("--set", None, fmt_loc(loc), value,
+                                         f"no item {loc[i + 1]} in {fmt_loc(loc[:i + 1])}: the scenario has none")])
+        if child is None:  # absent, or a key left empty in the file
+            child = node[part] = {}
+        elif not isinstance(child, (dict, list)):
+            file, line = locate(origins, loc[:i + 1], "--set")
+            raise ScenarioError([Problem(file, line, fmt_loc(loc[:i + 1]), child,
+                                         f"must be a mapping of keys for --set {text} to set a key inside it")])
+        node = child
     last = loc[-1]
     if isinstance(node, list):
         if not isinstance(last, int) or last >= len(node):
@@ -220,11 +251,19 @@ def _allowed_keys(loc: Loc) -> str:
     return msg.split("; ", 1)[1] if msg and "; " in msg else ""
 
 
+def _named_field(loc: Loc, value: Any, msg: str) -> str | None:
+    """The key a cross-field check names first ("grids (3) must be ...", "severity_mix shares ..."), if the
+    input at `loc` holds it, so the error points at that key's line and shows its value."""
+    match = re.match(r"[A-Za-z_]+", msg)
+    if match and isinstance(value, dict) and match.group() in value and _known(loc + (match.group(),)) is None:
+        return match.group()
+    return None
+
+
 def problems_from_validation(exc: ValidationError, origins: Origins, file: str) -> list[Problem]:
     out = []
     for err in exc.errors():
         loc = tuple(p for p in err["loc"] if p != "[key]")
-        where_file, line = locate(origins, loc, file)
         msg = err["msg"].removeprefix("Value error, ")
         value = err.get("input")
         if err["type"] == "extra_forbidden":
@@ -233,8 +272,17 @@ def problems_from_validation(exc: ValidationError, origins: Origins, file: str) 
         elif err["type"] == "missing":
             msg = "required field is missing"
             value = None
-        if isinstance(value, dict) and err["type"] not in ("extra_forbidden",):
-            value = None if err["type"] in ("value_error", "assertion_error") else value
+        elif err["type"] == "model_type":
+            allowed = _allowed_keys(loc + ("?",))
+            msg = ("is empty; it " if value is None else "") + "must be a mapping of keys" + (
+                f" ({allowed})" if allowed else "")
+        elif err["type"] in ("value_error", "assertion_error"):
+            key = _named_field(loc, value, msg)
+            if key is not None:
+                loc, value = loc + (key,), value[key]
+            elif isinstance(value, dict):
+                value = None
+        where_file, line = locate(origins, loc, file)
         out.append(Problem(where_file, line, fmt_loc(loc), value, msg))
     return out
 
@@ -243,10 +291,14 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Loade
     """Load, merge `extends`, apply overrides, validate and check references to territory and files."""
     p = Path(path)
     overrides = list(overrides or [])
-    data, origins = _load_tree(p.resolve(), (p.resolve(),))
     # Report errors against the path the user typed, not the resolved absolute path.
-    shown = str(path)
-    origins = {k: ((shown if v[0] == str(p.resolve()) else v[0]), v[1]) for k, v in origins.items()}
+    shown, full = str(path), str(p.resolve())
+    try:
+        data, origins = _load_tree(p.resolve(), (p.resolve(),))
+    except ScenarioError as exc:
+        raise ScenarioError([replace(q, file=shown) if q.file == full else q
+                             for q in exc.problems]) from None
+    origins = {k: ((shown if v[0] == full else v[0]), v[1]) for k, v in origins.items()}
     for text in overrides:
         apply_override(data, origins, text)
     try:

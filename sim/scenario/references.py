@@ -7,10 +7,13 @@ that names no grid is caught at load time with the line that names it.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.errors import Problem, ScenarioError
+from sim.scenario.loader import decode_utf8
 from sim.scenario.schema import CLASSES, GRID_KINDS, SEVERITIES, Generator
 
 if TYPE_CHECKING:
@@ -78,12 +81,28 @@ def _bool(text: str) -> bool | None:
     return None
 
 
+def _open_csv(path: str, field: str, not_found: str) -> io.StringIO:
+    """The text of a CSV file, UTF-8 with or without the byte-order mark that Excel writes."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError:
+        raise ScenarioError([Problem(path, None, field, path, not_found)]) from None
+    return io.StringIO(decode_utf8(raw, path, "save it as UTF-8 (in Excel: 'CSV UTF-8')"), newline="")
+
+
+def _check_width(row: dict, header: list[str], required: tuple[str, ...]) -> None:
+    """A row too short for the required columns, or longer than the header (csv.DictReader fills the missing
+    fields with None and files the extra ones under None)."""
+    extra = row.get(None) or []
+    if extra or any(row.get(c) is None for c in required):
+        fields = [v for k, v in row.items() if k is not None and v is not None] + list(extra)
+        raise ValueError(("", fields, f"the row has {len(fields)} field{'s' * (len(fields) != 1)} but the header "
+                          f"has {len(header)}: " + ", ".join(header)))
+
+
 def read_territory_csv(path: str) -> TerritoryTable:
     problems: list[Problem] = []
-    try:
-        fh = open(path, newline="", encoding="utf-8")
-    except OSError:
-        raise ScenarioError([Problem(path, None, "territory.csv_file", path, "territory CSV file not found")]) from None
+    fh = _open_csv(path, "territory.csv_file", "territory CSV file not found")
     with fh:
         reader = csv.DictReader(fh)
         header = reader.fieldnames or []
@@ -96,6 +115,7 @@ def read_territory_csv(path: str) -> TerritoryTable:
         for row in reader:
             line = reader.line_num
             try:
+                _check_width(row, header, TERRITORY_COLUMNS)
                 gid = row["grid"].strip()
                 if not gid:
                     raise ValueError(("grid", row["grid"], "a grid id is required"))
@@ -148,16 +168,13 @@ def _float(text: str | None, col: str, minimum: float | None = None) -> float:
     except ValueError:
         raise ValueError((col, text, "must be a number")) from None
     if v != v or (minimum is not None and v < minimum):
-        raise ValueError((col, text, f"must be a number >= {minimum}"))
+        raise ValueError((col, text, "must be a number" + ("" if minimum is None else f" >= {minimum:g}")))
     return v
 
 
 def read_trace_csv(path: str, grids: set[str]) -> TraceTable:
     problems: list[Problem] = []
-    try:
-        fh = open(path, newline="", encoding="utf-8")
-    except OSError:
-        raise ScenarioError([Problem(path, None, "incidents.trace_file", path, "trace file not found")]) from None
+    fh = _open_csv(path, "incidents.trace_file", "trace file not found")
     tr = TraceTable([], [], [], [], [], [])
     with fh:
         reader = csv.DictReader(fh)
@@ -170,10 +187,12 @@ def read_trace_csv(path: str, grids: set[str]) -> TraceTable:
         for row in reader:
             line = reader.line_num
             try:
+                _check_width(row, header, TRACE_COLUMNS)
                 onset = _float(row["onset_min"], "onset_min", 0.0)
                 grid = row["grid"].strip()
                 if grid not in grids:
-                    raise ValueError(("grid", grid, "names no grid of the territory"))
+                    raise ValueError(("grid", grid, "names no grid of the territory"
+                                      + (f"; grid ids look like {min(grids)!r}" if grids else "")))
                 cls = row["class"].strip()
                 if cls not in CLASSES:
                     raise ValueError(("class", cls, f"allowed: {', '.join(CLASSES)}"))
@@ -236,7 +255,8 @@ def check_references(loaded: LoadedScenario) -> TerritoryTable:
         for i, g in enumerate(hz.grids):
             if g not in grids:
                 f, line = loaded.where(("incidents", "hazards", h, "grids", i))
-                problems.append(Problem(f, line, f"incidents.hazards[{h}].grids[{i}]", g, "names no grid"))
+                problems.append(Problem(f, line, f"incidents.hazards[{h}].grids[{i}]", g,
+                                        f"names no grid; grid ids look like {table.grid[0]!r}"))
         if hz.duration_min > 0 and hz.start_min >= sc.horizon_min:
             f, line = loaded.where(("incidents", "hazards", h, "start_min"))
             problems.append(Problem(f, line, f"incidents.hazards[{h}].start_min", hz.start_min,

@@ -49,13 +49,14 @@ ForceName = Literal[
 class Strict(BaseModel):
     """Refuses unknown keys: a misspelt key must fail loudly, not fall back to a default."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 def _mix_sums_to_one(mix: dict[str, float], what: str) -> None:
     total = sum(mix.values())
     if abs(total - 1.0) > 1e-6:
-        raise ValueError(f"{what} shares must add up to 1, got {total:g}")
+        parts = ", ".join(f"{k} {v:g}" for k, v in mix.items())
+        raise ValueError(f"{what} shares must add up to 1, got {total:g} ({parts})")
 
 
 # --------------------------------------------------------------------------- territory
