@@ -128,8 +128,8 @@ CASES = [
     Case("class_shares_not_one",  # all five named, so no default share takes part in the sum
          {"bad.yaml": "name: x\nincidents:\n  classes:\n    simple: {share: 0.4}\n    complex: {share: 0.2}\n"
                       "    cross_cutting: {share: 0.1}\n    departmental: {share: 0.05}\n    urgent: {share: 0.05}\n"},
-         validate(), "bad.yaml:3: incidents.classes: got {'simple': {'share': 0.4},",
-         ("shares must add up to 1, got 0.8",)),
+         validate(), "bad.yaml:3: incidents.classes: classes.*.share shares must add up to 1, got 0.8",
+         ("simple 0.4, complex 0.2",)),
     Case("severity_mix_not_one",
          {"bad.yaml": "name: x\nincidents:\n  background:\n    rate_per_hour: 2\n"
                       "    severity_mix: {minor: 0.5, serious: 0.2, major: 0.1}\n"}, validate(),
@@ -202,6 +202,16 @@ CASES = [
          "bad.yaml:3: name: duplicate key", ("already set on line 1",)),
     Case("infinite_number", {"bad.yaml": "name: x\nhorizon_min: .inf\n"}, validate(),
          "bad.yaml:2: horizon_min: got inf;", ("finite number",)),
+    Case("community_in_two_towns",
+         {"bad.yaml": CSV_SCENARIO, "grids.csv": GRIDS_HEADER + "g1,T1,C1,rural,100,0,0\ng2,T2,C1,rural,100,1,0\n"},
+         validate(), "{dir}/grids.csv:3: town: got 'T2';", ("already in town 'T1' (line 2)",)),
+    Case("route_level_twice",
+         {"bad.yaml": "name: x\nreporting:\n  peacetime:\n    route: [town, town]\n"}, validate(),
+         "bad.yaml:4: reporting.peacetime.route: got ['town', 'town'];", ("names a level twice",)),
+    Case("scheduled_after_the_end",
+         {"bad.yaml": "name: x\nhorizon_min: 100\ndrain_min: 0\nswitch:\n  activation: scheduled\n"
+                      "  scheduled_min: 500\n"}, validate(),
+         "bad.yaml:6: switch.scheduled_min: got 500;", ("after the end of the run",)),
 ]
 
 #: run again in a real interpreter, to prove nothing reaches the user as a traceback

@@ -271,7 +271,7 @@ class District:
         if self.log is not None:
             self._note("discovered", i, CHANNELS[ch])
         c, g = self.cls[i], self.grid[i]
-        if self.cls_on_spot[c] and ch == PATROL:
+        if self.cls_on_spot[c] and ch == PATROL and self.need[i] == 1:
             here = [u for u in self.free_set if self.u_force_l[u] == GW and self.u_loc_l[u] == g]
             if here:
                 self.t_rep[i] = now
@@ -653,6 +653,7 @@ class District:
         for c in range(len(self.branch)):
             self.comm_party[c] = 0
             self.branch[c] = False
+            self.comm_major[c] = False
         for g in range(len(self.party_in)):
             self.comm_party[self.terr.grid_comm[g]] += self.party_in[g]
 

@@ -251,13 +251,19 @@ def _allowed_keys(loc: Loc) -> str:
     return msg.split("; ", 1)[1] if msg and "; " in msg else ""
 
 
-def _named_field(loc: Loc, value: Any, msg: str) -> str | None:
-    """The key a cross-field check names first ("grids (3) must be ...", "severity_mix shares ..."), if the
-    input at `loc` holds it, so the error points at that key's line and shows its value."""
-    match = re.match(r"[A-Za-z_]+", msg)
-    if match and isinstance(value, dict) and match.group() in value and _known(loc + (match.group(),)) is None:
-        return match.group()
-    return None
+def _named_field(loc: Loc, value: Any, msg: str) -> tuple[str, ...] | None:
+    """The key a cross-field check names first ("grids (3) must be ...", "switch.scheduled_min (500) ..."),
+    if the input at `loc` holds it, so the error points at that key's line and shows its value."""
+    match = re.match(r"[A-Za-z_]+(\.[A-Za-z_]+)*", msg)
+    if not match:
+        return None
+    path = tuple(match.group().split("."))
+    node = value
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return path if _known(loc + path) is None else None
 
 
 def problems_from_validation(exc: ValidationError, origins: Origins, file: str) -> list[Problem]:
@@ -279,9 +285,11 @@ def problems_from_validation(exc: ValidationError, origins: Origins, file: str) 
         elif err["type"] in ("value_error", "assertion_error"):
             key = _named_field(loc, value, msg)
             if key is not None:
-                loc, value = loc + (key,), value[key]
-            elif isinstance(value, dict):
-                value = None
+                loc = loc + key
+                for part in key:
+                    value = value[part]
+            if isinstance(value, (dict, list)) and len(repr(value)) > 80:
+                value = None  # the message names what is wrong; a whole section is no help as a value
         where_file, line = locate(origins, loc, file)
         out.append(Problem(where_file, line, fmt_loc(loc), value, msg))
     return out

@@ -112,6 +112,7 @@ def read_territory_csv(path: str) -> TerritoryTable:
                                          f"missing columns {', '.join(missing)}; required: {', '.join(TERRITORY_COLUMNS)}"
                                          " (optional: key_area, party_members)")])
         t = TerritoryTable([], [], [], [], [], [], [], [], [] if "party_members" in header else None)
+        town_of: dict[str, tuple[str, int]] = {}  # community -> (town, first line)
         for row in reader:
             line = reader.line_num
             try:
@@ -130,6 +131,13 @@ def read_territory_csv(path: str) -> TerritoryTable:
                 if key is None:
                     raise ValueError(("key_area", row.get("key_area"), "allowed: 0/1, true/false, yes/no"))
                 pm = _int(row["party_members"], "party_members") if t.party_members is not None else 0
+                comm, town = row["community"].strip(), row["town"].strip()
+                if not comm or not town:
+                    raise ValueError(("community" if not comm else "town", "", "a community and a town are required"))
+                first = town_of.setdefault(comm, (town, line))
+                if first[0] != town:
+                    raise ValueError(("town", town, f"community {comm!r} is already in town {first[0]!r} "
+                                      f"(line {first[1]}); a community belongs to one town"))
             except ValueError as exc:
                 col, val, msg = exc.args[0]
                 problems.append(Problem(path, line, col, val, msg))

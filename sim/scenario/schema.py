@@ -6,6 +6,8 @@ whole truth about that run. Durations are minutes and say so in their key names.
 
 from __future__ import annotations
 
+import types
+import typing
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -47,9 +49,58 @@ ForceName = Literal[
 
 
 class Strict(BaseModel):
-    """Refuses unknown keys: a misspelt key must fail loudly, not fall back to a default."""
+    """Refuses unknown keys: a misspelt key must fail loudly, not fall back to a default.
+
+    A section a file writes only in part changes its defaults key by key: `teams: {town: {members: 5}}`
+    keeps every other default of the town team, and `classes: {urgent: {responders: 4}}` keeps the other
+    classes and every other default of `urgent`. Mixes of shares (`kind_mix`, `severity_mix`) and lists
+    are values, not sections: a file that writes them replaces them whole.
+    """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _over_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for name, f in cls.model_fields.items():
+            if f.default_factory is not None and isinstance(out.get(name), dict):
+                out[name] = _merge_typed(f.annotation, f.default_factory(), out[name])  # type: ignore[call-arg]
+        return out
+
+
+def _model_type(tp: Any) -> Any:
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, types.UnionType):
+            tp = next(a for a in typing.get_args(tp) if a is not type(None))
+        else:
+            return tp
+
+
+def _merge_typed(tp: Any, default: Any, given: Any) -> Any:
+    """`given` over `default`, key by key where the schema type is a section (a model or a dict of models)."""
+    tp = _model_type(tp)
+    if not isinstance(given, dict):
+        return given
+    if isinstance(tp, type) and issubclass(tp, BaseModel) and isinstance(default, BaseModel):
+        out = {k: v for k, v in default.model_dump().items()}
+        for k, v in given.items():
+            f = tp.model_fields.get(k)
+            out[k] = _merge_typed(f.annotation, getattr(default, k), v) if f is not None else v
+        return out
+    if typing.get_origin(tp) is dict and isinstance(default, dict):
+        value_tp = typing.get_args(tp)[1]
+        if isinstance(_model_type(value_tp), type) and issubclass(_model_type(value_tp), BaseModel):
+            out = {k: v.model_dump() for k, v in default.items()}
+            for k, v in given.items():
+                out[k] = _merge_typed(value_tp, default[k], v) if k in default else v
+            return out
+    return given
 
 
 def _mix_sums_to_one(mix: dict[str, float], what: str) -> None:
@@ -308,23 +359,6 @@ class Incidents(Strict):
     hazards: list[Hazard] = Field(default_factory=list)
     trace_file: str | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _over_defaults(cls, data: Any) -> Any:
-        """A file's class and severity tables change the defaults key by key: `urgent: {responders: 4}`
-        keeps every other default of `urgent`, and the classes it does not name keep theirs."""
-        if not isinstance(data, dict):
-            return data
-        data = dict(data)
-        for key, defaults in (("classes", _default_classes()), ("severities", _default_severities())):
-            given = data.get(key)
-            if isinstance(given, dict):
-                merged: dict[str, Any] = {name: rule.model_dump() for name, rule in defaults.items()}
-                for name, value in given.items():
-                    merged[name] = {**merged[name], **value} if name in merged and isinstance(value, dict) else value
-                data[key] = merged
-        return data
-
     @model_validator(mode="after")
     def _shares(self) -> Incidents:
         _mix_sums_to_one({c: r.share for c, r in self.classes.items()}, "classes.*.share")
@@ -345,6 +379,12 @@ class Discovery(Strict):
 
 class ReportingRules(Strict):
     route: list[Literal["community", "town"]] = Field(default_factory=lambda: ["community", "town"], max_length=2)
+
+    @model_validator(mode="after")
+    def _route_once(self) -> ReportingRules:
+        if len(set(self.route)) != len(self.route):
+            raise ValueError(f"route names a level twice ({self.route}); each level is passed once")
+        return self
     hop_delay_min: NonNeg = 20.0
     hop_cv: Cv = 0.5
     batching_interval_min: NonNeg = 0.0
@@ -409,6 +449,13 @@ class Scenario(Strict):
     switch: Switch = Field(default_factory=Switch)
     dispatch: Dispatch = Field(default_factory=Dispatch)
     mobilisation_step_min: Pos = 15.0
+
+    @model_validator(mode="after")
+    def _scheduled_in_run(self) -> Scenario:
+        if self.switch.activation == "scheduled" and self.switch.scheduled_min >= self.horizon_min + self.drain_min:
+            raise ValueError(f"switch.scheduled_min ({self.switch.scheduled_min:g}) is after the end of the run "
+                             f"(horizon_min + drain_min = {self.horizon_min + self.drain_min:g})")
+        return self
 
     def flags(self) -> list[str]:
         """Warnings carried into every output: settings allowed for what-if study but below the rule."""
