@@ -77,12 +77,10 @@ class _Pool:
         if r.activations:
             self.activation.append(r.activations[0])
         per: dict[str, list[float]] = {}
-        times: list[float] = []
         for _rep, force, t, _k, share in mob:
             per.setdefault(force, []).append(float(share))
-            if len(per) == 1:
-                times.append(float(t))
-        self.times = np.array(times)
+        step = self.model.scenario.mobilisation_step_min
+        self.times = np.arange(0.0, r.end_min + step / 2, step)
         for force, shares in per.items():
             self.curves.setdefault(force, []).append(np.array(shares))
 

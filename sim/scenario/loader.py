@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import os
 import re
-import types
 import typing
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import Problem, ScenarioError
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Scenario, unwrap_type
 
 Loc = tuple[Any, ...]
 Origins = dict[Loc, tuple[str, int | None]]
@@ -182,7 +181,7 @@ def _known(loc: Loc) -> str | None:
     """None when the schema has a field at `loc`, else a message naming what is allowed."""
     cls: Any = Scenario
     for i, part in enumerate(loc):
-        cls = _unwrap(cls)
+        cls = unwrap_type(cls)
         origin = typing.get_origin(cls)
         if isinstance(cls, type) and issubclass(cls, BaseModel):
             if part not in cls.model_fields:
@@ -198,18 +197,6 @@ def _known(loc: Loc) -> str | None:
         else:
             return f"'{fmt_loc(loc[:i])}' is a plain value and has no key '{part}'"
     return None
-
-
-def _unwrap(tp: Any) -> Any:
-    while True:
-        origin = typing.get_origin(tp)
-        if origin is typing.Annotated:
-            tp = typing.get_args(tp)[0]
-        elif origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(tp) if a is not type(None)]
-            tp = args[0]
-        else:
-            return tp
 
 
 def apply_override(data: dict, origins: Origins, text: str) -> None:

@@ -71,7 +71,8 @@ class Strict(BaseModel):
         return out
 
 
-def _model_type(tp: Any) -> Any:
+def unwrap_type(tp: Any) -> Any:
+    """The type under Annotated and Optional."""
     while True:
         origin = typing.get_origin(tp)
         if origin is Annotated:
@@ -84,7 +85,7 @@ def _model_type(tp: Any) -> Any:
 
 def _merge_typed(tp: Any, default: Any, given: Any) -> Any:
     """`given` over `default`, key by key where the schema type is a section (a model or a dict of models)."""
-    tp = _model_type(tp)
+    tp = unwrap_type(tp)
     if not isinstance(given, dict):
         return given
     if isinstance(tp, type) and issubclass(tp, BaseModel) and isinstance(default, BaseModel):
@@ -95,7 +96,7 @@ def _merge_typed(tp: Any, default: Any, given: Any) -> Any:
         return out
     if typing.get_origin(tp) is dict and isinstance(default, dict):
         value_tp = typing.get_args(tp)[1]
-        if isinstance(_model_type(value_tp), type) and issubclass(_model_type(value_tp), BaseModel):
+        if isinstance(unwrap_type(value_tp), type) and issubclass(unwrap_type(value_tp), BaseModel):
             out = {k: v.model_dump() for k, v in default.items()}
             for k, v in given.items():
                 out[k] = _merge_typed(value_tp, default[k], v) if k in default else v
