@@ -66,13 +66,15 @@ def response_map(path: Path, terr: Territory, median_by_grid: np.ndarray) -> Non
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     none = np.isnan(median_by_grid)
     ax.scatter(terr.x_km[none], terr.y_km[none], s=8, c="lightgrey", label="no served incident")
-    sc = ax.scatter(terr.x_km[~none], terr.y_km[~none], s=12, c=median_by_grid[~none], cmap="viridis_r")
+    vals = median_by_grid[~none]
+    top = float(np.percentile(vals, 95)) if len(vals) else None  # one far grid should not wash out the rest
+    sc = ax.scatter(terr.x_km[~none], terr.y_km[~none], s=12, c=vals, cmap="viridis_r", vmax=top)
     key = terr.key_area
     if key.any():
         ax.scatter(terr.x_km[key], terr.y_km[key], s=40, facecolors="none", edgecolors="red", lw=0.8,
                    label="key area")
     if (~none).any():
-        fig.colorbar(sc, ax=ax, label="median response (min)")
+        fig.colorbar(sc, ax=ax, label="median response (min)", extend="max")
     ax.set_xlabel("x (km)")
     ax.set_ylabel("y (km)")
     ax.set_aspect("equal", adjustable="datalim")
