@@ -6,12 +6,24 @@ import math
 
 import numpy as np
 
-from sim.model import PHASES, ReplicationResult
+from sim.model import PHASES, SOURCES, ReplicationResult
 from sim.scenario.schema import CLASSES, FORCES, Scenario
 
-#: KPIs also given per phase, as `peacetime.<kpi>` and `emergency.<kpi>`
+#: KPIs also given per phase (`peacetime.<kpi>`, `emergency.<kpi>`) and for hazard incidents (`hazard.<kpi>`)
 PHASE_KPIS = ("incidents", "response_mean_min", "response_p50_min", "response_p90_min", "response_p95_min",
               "within_target_share", "staffed_mean_min", "unreported_count", "unserved_count")
+
+
+STAGES = ("discovery", "reporting", "dispatch", "travel", "closure")
+
+
+def kpi_names() -> list[str]:
+    """Every KPI a replication reports, in the order of `replication_kpis`."""
+    return (list(PHASE_KPIS) + [f"{s}_mean_min" for s in STAGES]
+            + ["backlog_at_horizon", "activation_min", "deactivation_min", "branches_formed"]
+            + [f"utilisation.{f}" for f in FORCES if f != "party_member"]
+            + [f"{p}.{k}" for p in PHASES for k in PHASE_KPIS]
+            + [f"hazard.{k}" for k in PHASE_KPIS])
 
 
 def _q(x: np.ndarray, q: float) -> float:
@@ -70,4 +82,7 @@ def replication_kpis(sc: Scenario, r: ReplicationResult) -> dict[str, float]:
         sub = incident_kpis(c, target, r.phase == p)
         for k in PHASE_KPIS:
             out[f"{name}.{k}"] = sub[k]
+    sub = incident_kpis(c, target, c["source"] == SOURCES.index("hazard"))  # the emergency's own incidents
+    for k in PHASE_KPIS:
+        out[f"hazard.{k}"] = sub[k]
     return out

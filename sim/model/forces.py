@@ -64,6 +64,8 @@ def build_forces(sc: Scenario, terr: Territory, replication: int) -> Forces:
 
     # Grid workers: full-time holders (post A) and part-time backups (post B), spread over the grids.
     gw = f.grid_workers
+    if gw.full_time_per_grid is not None:  # a staffing level stated per grid, for sweeps across districts
+        gw = gw.model_copy(update={"full_time": int(round(gw.full_time_per_grid * G))})
     rng = stream(sc.seed, replication, "mobilisation", 0)
     absent = rng.uniform(size=gw.full_time) < gw.absence_share
     pt_on = rng.uniform(size=gw.part_time) < gw.part_time_availability

@@ -177,9 +177,9 @@ def parse_override(text: str) -> tuple[Loc, Any]:
     return loc, value
 
 
-def _known(loc: Loc) -> str | None:
+def known_key(loc: Loc, root: type[BaseModel] = Scenario) -> str | None:
     """None when the schema has a field at `loc`, else a message naming what is allowed."""
-    cls: Any = Scenario
+    cls: Any = root
     for i, part in enumerate(loc):
         cls = unwrap_type(cls)
         origin = typing.get_origin(cls)
@@ -201,7 +201,7 @@ def _known(loc: Loc) -> str | None:
 
 def apply_override(data: dict, origins: Origins, text: str) -> None:
     loc, value = parse_override(text)
-    bad = _known(loc)
+    bad = known_key(loc)
     if bad:
         raise ScenarioError([Problem("--set", None, fmt_loc(loc), value, bad)])
     node: Any = data
@@ -233,12 +233,12 @@ def apply_override(data: dict, origins: Origins, text: str) -> None:
     origins[loc] = (f"--set {text}", None)
 
 
-def _allowed_keys(loc: Loc) -> str:
-    msg = _known(loc)
+def _allowed_keys(loc: Loc, root: type[BaseModel] = Scenario) -> str:
+    msg = known_key(loc, root)
     return msg.split("; ", 1)[1] if msg and "; " in msg else ""
 
 
-def _named_field(loc: Loc, value: Any, msg: str) -> tuple[str, ...] | None:
+def _named_field(loc: Loc, value: Any, msg: str, root: type[BaseModel] = Scenario) -> tuple[str, ...] | None:
     """The key a cross-field check names first ("grids (3) must be ...", "switch.scheduled_min (500) ..."),
     if the input at `loc` holds it, so the error points at that key's line and shows its value."""
     match = re.match(r"[A-Za-z_]+(\.[A-Za-z_]+)*", msg)
@@ -250,27 +250,28 @@ def _named_field(loc: Loc, value: Any, msg: str) -> tuple[str, ...] | None:
         if not isinstance(node, dict) or part not in node:
             return None
         node = node[part]
-    return path if _known(loc + path) is None else None
+    return path if known_key(loc + path, root) is None else None
 
 
-def problems_from_validation(exc: ValidationError, origins: Origins, file: str) -> list[Problem]:
+def problems_from_validation(exc: ValidationError, origins: Origins, file: str,
+                             root: type[BaseModel] = Scenario) -> list[Problem]:
     out = []
     for err in exc.errors():
         loc = tuple(p for p in err["loc"] if p != "[key]")
         msg = err["msg"].removeprefix("Value error, ")
         value = err.get("input")
         if err["type"] == "extra_forbidden":
-            allowed = _allowed_keys(loc)
+            allowed = _allowed_keys(loc, root)
             msg = f"unknown key '{loc[-1]}'" + (f"; {allowed}" if allowed else "")
         elif err["type"] == "missing":
             msg = "required field is missing"
             value = None
         elif err["type"] == "model_type":
-            allowed = _allowed_keys(loc + ("?",))
+            allowed = _allowed_keys(loc + ("?",), root)
             msg = ("is empty; it " if value is None else "") + "must be a mapping of keys" + (
                 f" ({allowed})" if allowed else "")
         elif err["type"] in ("value_error", "assertion_error"):
-            key = _named_field(loc, value, msg)
+            key = _named_field(loc, value, msg, root)
             if key is not None:
                 loc = loc + key
                 for part in key:
@@ -282,10 +283,17 @@ def problems_from_validation(exc: ValidationError, origins: Origins, file: str) 
     return out
 
 
-def load_scenario(path: str | Path, overrides: list[str] | None = None) -> LoadedScenario:
-    """Load, merge `extends`, apply overrides, validate and check references to territory and files."""
+@dataclass(frozen=True)
+class ScenarioSource:
+    """A scenario file read and merged with its `extends`, before overrides: read once, varied many times."""
+
+    data: dict[str, Any]
+    origins: Origins
+    shown: str
+
+
+def read_scenario(path: str | Path) -> ScenarioSource:
     p = Path(path)
-    overrides = list(overrides or [])
     # Report errors against the path the user typed, not the resolved absolute path.
     shown, full = str(path), str(p.resolve())
     try:
@@ -294,6 +302,14 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Loade
         raise ScenarioError([replace(q, file=shown) if q.file == full else q
                              for q in exc.problems]) from None
     origins = {k: ((shown if v[0] == full else v[0]), v[1]) for k, v in origins.items()}
+    return ScenarioSource(data, origins, shown)
+
+
+def load_scenario(path: str | Path | ScenarioSource, overrides: list[str] | None = None) -> LoadedScenario:
+    """Load, merge `extends`, apply overrides, validate and check references to territory and files."""
+    src = path if isinstance(path, ScenarioSource) else read_scenario(path)
+    overrides = list(overrides or [])
+    data, origins, shown = copy.deepcopy(src.data), dict(src.origins), src.shown
     for text in overrides:
         apply_override(data, origins, text)
     try:
@@ -305,6 +321,11 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Loade
 
     check_references(loaded)
     return loaded
+
+
+def from_resolved(data: dict[str, Any], label: str = "<resolved scenario>") -> LoadedScenario:
+    """A scenario from its resolved form (as written with each run), e.g. in a worker process."""
+    return LoadedScenario(Scenario.model_validate(data), label, {}, [])
 
 
 def resolved_yaml(scenario: Scenario) -> str:

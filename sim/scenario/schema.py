@@ -185,6 +185,7 @@ class Territory(Strict):
 
 class GridWorkers(Strict):
     full_time: Count = 0
+    full_time_per_grid: NonNeg | None = None
     part_time: Count = 0
     part_time_availability: Prob = 0.5
     part_time_effort: Prob = 0.5
