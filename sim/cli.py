@@ -24,6 +24,12 @@ def _parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="check a scenario file")
     val.add_argument("scenario")
     val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    cmp = sub.add_parser("compare", help="paired differences of the KPIs of two run folders (B minus A)")
+    cmp.add_argument("run_a", help="run folder A (the reference)")
+    cmp.add_argument("run_b", help="run folder B")
+    cmp.add_argument("--kpi", dest="kpis", action="append", default=[], metavar="KPI",
+                     help="KPI to compare, e.g. peacetime.response_mean_min (repeatable; default: the headline KPIs)")
+    cmp.add_argument("--out", help="also write the comparison to this JSON file")
     return p
 
 
@@ -32,11 +38,26 @@ def _positive(name: str, value: int | None) -> None:
         raise ScenarioError([Problem("command line", None, name, value, "must be a whole number >= 1")])
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from sim.output.compare import compare_runs, comparison_text, write_comparison
+
+    result = compare_runs(args.run_a, args.run_b, args.kpis or None)
+    for warning in result["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(comparison_text(result))
+    if args.out:
+        write_comparison(args.out, result)
+        print(f"comparison: {args.out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from sim.scenario import load_scenario
 
     try:
+        if args.command == "compare":
+            return _compare(args)
         if args.command == "validate":
             loaded = load_scenario(args.scenario, args.overrides)
             sc = loaded.scenario
