@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Callable
 
 from sim.errors import Problem, ScenarioError
 
@@ -30,12 +31,75 @@ def _parser() -> argparse.ArgumentParser:
     cmp.add_argument("--kpi", dest="kpis", action="append", default=[], metavar="KPI",
                      help="KPI to compare, e.g. peacetime.response_mean_min (repeatable; default: the headline KPIs)")
     cmp.add_argument("--out", help="also write the comparison to this JSON file")
+    sw = sub.add_parser("sweep", help="run an experiment: design points x replications")
+    sw.add_argument("experiment", help="experiment YAML file")
+    sw.add_argument("--jobs", type=int, default=1, help="worker processes of the local pool (default 1)")
+    sw.add_argument("--scheduler", help="Dask scheduler address (e.g. tcp://host:8786): run on that cluster")
+    sw.add_argument("--out", help="sweep folder (default: results/<name>-sweep-<time>)")
+    sw.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
+    sw.add_argument("--quiet", action="store_true", help="no progress bar")
+    tg = sub.add_parser("target", help="smallest (or largest) factor value that meets a KPI target")
+    tg.add_argument("experiment", help="experiment YAML file (its base scenario, fixed keys, factor range)")
+    tg.add_argument("--kpi", required=True, help="KPI, e.g. hazard.response_p90_min")
+    bound = tg.add_mutually_exclusive_group(required=True)
+    bound.add_argument("--at-most", type=float, help="the KPI must be at most this (95 % upper bound)")
+    bound.add_argument("--at-least", type=float, help="the KPI must be at least this (95 % lower bound)")
+    tg.add_argument("--vary", help="the factor to vary (default: the experiment's only factor)")
+    tg.add_argument("--largest", action="store_true", help="find the largest value instead of the smallest")
+    tg.add_argument("--tolerance", type=float, help="stop when the bracket is this narrow (default range/64)")
+    tg.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    tg.add_argument("--scheduler", help="Dask scheduler address")
+    tg.add_argument("--out", help="also write the search to this JSON file")
     return p
 
 
 def _positive(name: str, value: int | None) -> None:
     if value is not None and value < 1:
         raise ScenarioError([Problem("command line", None, name, value, "must be a whole number >= 1")])
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from sim.scenario import load_scenario
+    from sim.scenario.references import territory_table
+
+    loaded = load_scenario(args.scenario, args.overrides)
+    sc = loaded.scenario
+    grids = len(territory_table(loaded).grid)
+    print(f"ok: {args.scenario}: {sc.name}: {grids} grids, {len(sc.incidents.hazards)} hazard(s), "
+          f"activation {sc.switch.activation}, {sc.replications} replications of "
+          f"{sc.horizon_min:g} min, seed {sc.seed}")
+    for flag in sc.flags():
+        print(f"flag: {flag}")
+    return 0
+
+
+def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
+    from sim.output.run import run_scenario
+    from sim.output.terminal import kpi_table
+    from sim.scenario import load_scenario
+
+    overrides = list(args.overrides)
+    _positive("--replications", args.replications)
+    _positive("--jobs", args.jobs)
+    if args.seed is not None:
+        overrides.append(f"seed={args.seed}")
+    if args.replications is not None:
+        overrides.append(f"replications={args.replications}")
+    loaded = load_scenario(args.scenario, overrides)
+    for flag in loaded.scenario.flags():
+        print(f"FLAG: {flag}", file=sys.stderr)
+    outcome = run_scenario(loaded, args.out, jobs=args.jobs, progress=not args.quiet,
+                           command=["mobsim", *(argv if argv is not None else sys.argv[1:])])
+    print(kpi_table(outcome.summary))
+    for flag in outcome.flags:
+        print(f"FLAG: {flag}")
+    print(f"results: {outcome.out_dir}")
+    if outcome.failures:
+        for f in outcome.failures:
+            print(f"error: replication {f.replication} failed: {f.error} (outputs of the others are kept)",
+                  file=sys.stderr)
+        return 1
+    return 0
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -51,56 +115,56 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    from sim.experiment.sweep import SweepInterrupted
+    from sim.output.sweep import run_sweep, sweep_text
+
+    _positive("--jobs", args.jobs)
+    if args.resume and not args.out:
+        raise ScenarioError([Problem("command line", None, "--resume", None, "name the sweep folder with --out")])
+    try:
+        outcome = run_sweep(args.experiment, args.out, jobs=args.jobs, scheduler=args.scheduler,
+                            resume=args.resume, progress=not args.quiet)
+    except SweepInterrupted as exc:
+        print(f"\n{exc}", file=sys.stderr)
+        return 130
+    print(sweep_text(outcome))
+    failed = outcome.progress.failed
+    for run, error in failed:
+        print(f"error: run {run} failed: {error} (the others are kept; --resume runs it again)", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _target(args: argparse.Namespace) -> int:
+    from sim.experiment.spec import load_experiment
+    from sim.output.target import run_target, target_text
+
+    _positive("--jobs", args.jobs)
+    at_most = args.at_most is not None
+    limit = args.at_most if at_most else args.at_least
+    result = run_target(load_experiment(args.experiment), args.kpi, limit, at_most=at_most, vary=args.vary,
+                        largest=args.largest, jobs=args.jobs, scheduler=args.scheduler, tolerance=args.tolerance,
+                        out=args.out)
+    print(target_text(result))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from sim.scenario import load_scenario
-
+    commands: dict[str, Callable[[], int]] = {
+        "validate": lambda: _validate(args),
+        "run": lambda: _run(args, argv),
+        "compare": lambda: _compare(args),
+        "sweep": lambda: _sweep(args),
+        "target": lambda: _target(args),
+    }
     try:
-        if args.command == "compare":
-            return _compare(args)
-        if args.command == "validate":
-            loaded = load_scenario(args.scenario, args.overrides)
-            sc = loaded.scenario
-            from sim.scenario.references import territory_table
-
-            grids = len(territory_table(loaded).grid)
-            print(f"ok: {args.scenario}: {sc.name}: {grids} grids, {len(sc.incidents.hazards)} hazard(s), "
-                  f"activation {sc.switch.activation}, {sc.replications} replications of "
-                  f"{sc.horizon_min:g} min, seed {sc.seed}")
-            for flag in sc.flags():
-                print(f"flag: {flag}")
-            return 0
-        overrides = list(args.overrides)
-        _positive("--replications", args.replications)
-        _positive("--jobs", args.jobs)
-        if args.seed is not None:
-            overrides.append(f"seed={args.seed}")
-        if args.replications is not None:
-            overrides.append(f"replications={args.replications}")
-        loaded = load_scenario(args.scenario, overrides)
+        return commands[args.command]()
     except ScenarioError as exc:
         print(f"error: invalid input ({len(exc.problems)} problem{'s' * (len(exc.problems) > 1)}):", file=sys.stderr)
         for prob in exc.problems:
             print(f"  {prob}", file=sys.stderr)
         return 2
-
-    from sim.output.run import run_scenario
-    from sim.output.terminal import kpi_table
-
-    for flag in loaded.scenario.flags():
-        print(f"FLAG: {flag}", file=sys.stderr)
-    outcome = run_scenario(loaded, args.out, jobs=args.jobs, progress=not args.quiet,
-                           command=["mobsim", *(argv if argv is not None else sys.argv[1:])])
-    print(kpi_table(outcome.summary))
-    for flag in outcome.flags:
-        print(f"FLAG: {flag}")
-    print(f"results: {outcome.out_dir}")
-    if outcome.failures:
-        for f in outcome.failures:
-            print(f"error: replication {f.replication} failed: {f.error} (outputs of the others are kept)",
-                  file=sys.stderr)
-        return 1
-    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from sim.model import build_model, run_replication
 from sim.scenario import load_scenario
 from tests.conftest import tiny
@@ -115,23 +117,26 @@ def test_deactivation_after_quiet_period(write_scenario):
     assert res.deactivations == [150.0]
 
 
-def test_agency_squad_arrives_after_activation(write_scenario):
+@pytest.mark.parametrize("staging,in_place", [("district", 40.0), ("towns", 42.0)])
+def test_agency_squad_arrives_after_activation(write_scenario, staging, in_place):
     sc = tiny()
     sc["forces"]["grid_workers"]["full_time"] = 0
     sc["forces"]["agencies"] = {"count": 1, "staff_each": 10, "team_ratio": 0.2, "duty_officers_each": 0,
-                                "squad_size": 5, "notify_mean_min": 0, "assemble_mean_min": 40, "assemble_cv": 0}
+                                "squad_size": 5, "notify_mean_min": 0, "assemble_mean_min": 40, "assemble_cv": 0,
+                                "staging": staging}
     sc["incidents"]["classes"]["complex"]["forces"] = ["agency_team"]
     sc["switch"] = {"activation": "scheduled", "scheduled_min": 0, "deactivation_quiet_min": None}
-    # two agency staff (20 % of 10) assemble 40 min after activation at the district centre (x=1.5):
-    # 2 + 1.5 km * 2 min/km = 5 min to either grid.
+    # two agency staff (20 % of 10) assemble 40 min after activation at the district centre (x=1.5); with
+    # staging at the towns they then drive to the one town's command post, also at x=1.5 (2 min set-up).
+    # From there: 2 + 1.5 km * 2 min/km = 5 min to either grid.
     path = write_scenario(sc, "0,A,complex,minor,,\n")
     res = trace_of(path)
     assert res.force_size["agency_team"] == 2
     c = res.incidents
-    assert c["dispatched_min"][0] == 40.0
-    assert c["first_arrival_min"][0] == 45.0
+    assert c["dispatched_min"][0] == in_place
+    assert c["first_arrival_min"][0] == in_place + 5.0
     times, counts = res.mobilisation["agency_team"]
-    assert times.tolist() == [40.0, 40.0] and counts.tolist() == [1.0, 2.0]
+    assert times.tolist() == [in_place, in_place] and counts.tolist() == [1.0, 2.0]
 
 
 def test_party_members_report_in_place_and_form_a_branch(write_scenario):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.model.streams import lognormal, stream
-from sim.model.territory import Territory
+from sim.model.territory import Territory, spread
 from sim.scenario.schema import FORCES, Scenario
 
 INF = math.inf
@@ -131,14 +131,36 @@ def build_forces(sc: Scenario, terr: Territory, replication: int) -> Forces:
     # Agencies: duty officers in peacetime; after activation a standing team of ratio × staff, in squads.
     ag = f.agencies
     rng = stream(sc.seed, replication, "mobilisation", 5)
-    for _name, staff, ratio in agency_rows(sc):
+    rows = agency_rows(sc)
+    sizes = [math.ceil(ratio * staff - 1e-9) for _name, staff, ratio in rows]
+    posts = _staging_posts(terr, sum(math.ceil(n / ag.squad_size) for n in sizes), ag.staging)
+    squad = 0
+    for size in sizes:
         for _ in range(ag.duty_officers_each):
             units.add("agency_duty", terr.district_loc, -1, True, INF, False)
-        size = math.ceil(ratio * staff - 1e-9)
         n_squads = math.ceil(size / ag.squad_size) if size else 0
         notify = rng.exponential(ag.notify_mean_min, n_squads) if ag.notify_mean_min > 0 else np.zeros(n_squads)
         assemble = lognormal(rng, ag.assemble_mean_min, ag.assemble_cv, n_squads)
         for s in range(n_squads):
+            post = posts[squad]
+            squad += 1
+            trip = terr.loc_travel(terr.district_loc, post) if post != terr.district_loc else 0.0
             for _ in range(min(ag.squad_size, size - s * ag.squad_size)):
-                units.add("agency_team", terr.district_loc, -1, False, float(notify[s] + assemble[s]), True)
+                units.add("agency_team", post, -1, False, float(notify[s] + assemble[s] + trip), True)
     return Forces(units=units, coverage=coverage)
+
+
+def _staging_posts(terr: Territory, n_squads: int, staging: str) -> list[int]:
+    """Where each agency squad reports: the district centre, or the towns' command posts in turn, each
+    town's share of squads in proportion to its households (the town then allocates them)."""
+    if staging == "district" or n_squads == 0:
+        return [terr.district_loc] * n_squads
+    hh = np.array([terr.households[terr.grid_town == t].sum() for t in range(len(terr.town_ids))], dtype=float)
+    quota = spread(n_squads, hh).tolist()
+    order: list[int] = []
+    while len(order) < n_squads:
+        for t in range(len(quota)):
+            if quota[t] > 0:
+                order.append(terr.town_loc(t))
+                quota[t] -= 1
+    return order

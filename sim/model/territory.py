@@ -32,6 +32,10 @@ class Territory:
     party_members: np.ndarray  # in-service party members registered per grid
     #: locations are grids 0..G-1, then town centres G..G+T-1, then the district centre G+T
     travel_min: np.ndarray  # (locations, grids): deterministic travel minutes, set-up included
+    loc_x: np.ndarray  # positions of all locations (grids, town centres, district centre)
+    loc_y: np.ndarray
+    travel_setup_min: float
+    travel_min_per_km: float
 
     @property
     def n_grids(self) -> int:
@@ -44,8 +48,13 @@ class Territory:
     def district_loc(self) -> int:
         return self.n_grids + len(self.town_ids)
 
+    def loc_travel(self, a: int, b: int) -> float:
+        """Deterministic travel minutes between any two locations."""
+        return self.travel_setup_min + self.travel_min_per_km * float(
+            np.hypot(self.loc_x[a] - self.loc_x[b], self.loc_y[a] - self.loc_y[b]))
 
-def _spread(total: int, weights: np.ndarray) -> np.ndarray:
+
+def spread(total: int, weights: np.ndarray) -> np.ndarray:
     """Whole numbers proportional to weights that add up to total (largest remainder, no randomness)."""
     if total == 0 or weights.sum() == 0:
         return np.zeros(len(weights), dtype=np.int64)
@@ -85,7 +94,7 @@ def build_territory(sc: Scenario, table: TerritoryTable) -> Territory:
         if n_key:
             key[rng.choice(G, n_key, replace=False)] = True
         x, y = xy[:, 0], xy[:, 1]
-        party = _spread(sc.forces.party_members.total, households.astype(float))
+        party = spread(sc.forces.party_members.total, households.astype(float))
     else:
         assert table.x_km is not None and table.y_km is not None
         kind_names = table.kind
@@ -95,7 +104,7 @@ def build_territory(sc: Scenario, table: TerritoryTable) -> Territory:
         if table.party_members is not None:
             party = np.array(table.party_members, dtype=np.int64)
         else:
-            party = _spread(sc.forces.party_members.total, households.astype(float))
+            party = spread(sc.forces.party_members.total, households.astype(float))
     gid = {g: i for i, g in enumerate(table.grid)}
     for g in sc.territory.key_areas:
         key[gid[g]] = True
@@ -120,5 +129,6 @@ def build_territory(sc: Scenario, table: TerritoryTable) -> Territory:
         grid_town=grid_town, grid_comm=grid_comm, comm_town=comm_town, comm_seat=seat,
         kind=np.array([GRID_KINDS.index(k) for k in kind_names], dtype=np.int64),
         households=households, x_km=np.asarray(x, float), y_km=np.asarray(y, float), key_area=key,
-        party_members=party, travel_min=travel,
+        party_members=party, travel_min=travel, loc_x=loc_x, loc_y=loc_y, travel_setup_min=tr.setup_min,
+        travel_min_per_km=tr.detour_factor / tr.speed_kmh * 60.0,
     )

@@ -186,3 +186,35 @@ def run_sweep(experiment: str | Path | LoadedExperiment, out: str | Path | None 
     })
     write_json(out_dir / "sweep.json", manifest)
     return SweepOutcome(out_dir, plan, prog, summary, sobol)
+
+
+def sweep_text(outcome: SweepOutcome, max_points: int = 30) -> str:
+    """Per design point: the factor values and the experiment's KPIs with 95 % CIs."""
+    spec = outcome.plan.experiment.spec
+    keys = outcome.plan.design.keys
+    lines = [f"sweep {spec.name}: {len(outcome.plan.points)} design points x {spec.replications} replications"
+             f" = {outcome.plan.n_runs} runs ({outcome.progress.done_before} done before, "
+             f"{outcome.progress.ran} now, {len(outcome.progress.failed)} failed)"]
+    if outcome.sobol is not None:
+        for kpi, res in outcome.sobol.items():
+            lines.append(f"Sobol indices of {kpi}:")
+            if "indices" not in res:
+                lines.append(f"  {res['note']}")
+                continue
+            for r in res["indices"]:
+                lines.append(f"  {r['factor']:<44} first {r['first_order']:6.3f} "
+                             f"[{r['first_order_ci95_low']:6.3f}, {r['first_order_ci95_high']:6.3f}]  total "
+                             f"{r['total_order']:6.3f} [{r['total_order_ci95_low']:6.3f}, "
+                             f"{r['total_order_ci95_high']:6.3f}]")
+    else:
+        short = [k.split(".")[-1] for k in keys]
+        lines.append("  ".join(f"{s:>16}" for s in short) + "  " + "  ".join(f"{k:>30}" for k in spec.kpis))
+        for s in outcome.summary[:max_points]:
+            vals = "  ".join(f"{_fmt(s[k]):>16}" for k in keys)
+            kp = "  ".join(f"{_fmt(s[k]):>9} [{_fmt(s[f'{k}.ci95_low'])}, {_fmt(s[f'{k}.ci95_high'])}]".rjust(30)
+                           for k in spec.kpis)
+            lines.append(f"{vals}  {kp}")
+        if len(outcome.summary) > max_points:
+            lines.append(f"... {len(outcome.summary) - max_points} more points in summary.csv")
+    lines.append(f"results: {outcome.out}")
+    return "\n".join(lines)

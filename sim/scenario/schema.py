@@ -230,6 +230,7 @@ class Agencies(Strict):
     listed: list[Agency] = Field(default_factory=list)
     duty_officers_each: Count = 1
     squad_size: Annotated[int, Field(ge=1)] = 5
+    staging: Literal["towns", "district"] = "towns"
     notify_mean_min: NonNeg = 20.0
     assemble_mean_min: NonNeg = 40.0
     assemble_cv: Cv = 0.5
