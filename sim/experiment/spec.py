@@ -152,13 +152,15 @@ class Experiment(_Strict):
     @model_validator(mode="after")
     def _design(self) -> Experiment:
         if self.design == "sobol":
-            if len(self.factors) < 2:
-                raise ValueError("a Sobol design needs at least 2 factors")
+            if len(self.factors) < 2:  # messages start with the field they are about: it is located
+                raise ValueError(f"factors ({len(self.factors)}) are too few: a Sobol design needs at least 2 "
+                                 "factors")
             if self.samples < 2 or self.samples & (self.samples - 1):
                 raise ValueError(f"samples ({self.samples}) must be a power of 2 for a Sobol design")
         keys = [f.key for f in self.factors]
-        if len(set(keys)) != len(keys):
-            raise ValueError("a key is named by two factors")
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        if twice:
+            raise ValueError(f"factors name {', '.join(twice)} twice; each factor must vary a different key")
         return self
 
 

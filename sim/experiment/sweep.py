@@ -61,7 +61,8 @@ def make_plan(exp: LoadedExperiment) -> Plan:
     src = read_scenario(Path(exp.path).parent / spec.scenario)
     fixed = fixed_overrides(spec)
     points = []
-    texts = [yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False)]
+    # what the runs depend on: the replications and each point's resolved scenario (not names or KPI lists)
+    texts = [f"replications: {spec.replications}"]
     for p, values in enumerate(design.points):
         vals = dict(zip(design.keys, values))
         loaded = load_scenario(src, fixed + [override(k, v) for k, v in vals.items()])
@@ -155,6 +156,9 @@ def prepare_folder(plan: Plan, out: Path, resume: bool) -> set[int]:
                                          f"(hash {old.get('sweep_sha256', '?')[:12]} then, {plan.sha[:12]} now); "
                                          "resuming would mix results of different inputs: start a new sweep "
                                          "with another --out")])
+        # a process killed part-way through `_write_atomic` leaves its temporary file behind
+        for tmp in (out / "runs").glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
         return done_runs(out, plan.n_runs)
     if resume and out.exists() and any(out.iterdir()):
         raise ScenarioError([Problem(str(out), None, "--resume", str(out), "no sweep to resume in this folder")])

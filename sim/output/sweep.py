@@ -10,6 +10,7 @@ import csv
 import json
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -62,7 +63,8 @@ def write_table(out: Path, name: str, rows: list[dict[str, Any]], columns: list[
     for c in columns:
         vals = [_cell(r.get(c)) for r in rows]
         if all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in vals):
-            data[c] = pa.array([None if v is None else float(v) for v in vals], type=pa.float64())
+            # undefined values are null, as they are empty in the CSV
+            data[c] = pa.array([None if v is None or v != v else float(v) for v in vals], type=pa.float64())
         else:
             data[c] = pa.array([None if v is None else str(v) for v in vals], type=pa.string())
     pq.write_table(pa.table(data), out / f"{name}.parquet")
@@ -111,11 +113,14 @@ def sobol_table(plan: Plan, summary: list[dict[str, Any]], kpis: list[str]) -> d
             out[kpi] = {"note": "not computed: the KPI is undefined at some design point or does not vary"}
             continue
         f = {"f_A": y[:n].reshape(1, n), "f_B": y[n:2 * n].reshape(1, n), "f_AB": y[2 * n:].reshape(d, 1, n)}
-        try:
-            res = sobol_indices(func=f, n=n, rng=np.random.default_rng(plan.experiment.spec.design_seed))
-        except TypeError:  # scipy before 1.15
-            res = sobol_indices(func=f, n=n, random_state=np.random.default_rng(plan.experiment.spec.design_seed))
-        boot = res.bootstrap(confidence_level=0.95, n_resamples=999)
+        with warnings.catch_warnings():  # degenerate bootstrap samples of an inert factor give null intervals
+            warnings.simplefilter("ignore")
+            try:
+                res = sobol_indices(func=f, n=n, rng=np.random.default_rng(plan.experiment.spec.design_seed))
+            except TypeError:  # scipy before 1.15
+                res = sobol_indices(func=f, n=n,
+                                    random_state=np.random.default_rng(plan.experiment.spec.design_seed))
+            boot = res.bootstrap(confidence_level=0.95, n_resamples=999)
         rows = []
         for i, key in enumerate(plan.design.keys):
             rows.append({
@@ -158,7 +163,6 @@ def run_sweep(experiment: str | Path | LoadedExperiment, out: str | Path | None 
         bar.close()
         if client is not None:
             client.close()
-    bar.close()
     runs, summary = collect(plan, out_dir)
     keys = plan.design.keys
     names = kpi_names()
