@@ -50,7 +50,58 @@ def _parser() -> argparse.ArgumentParser:
     tg.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     tg.add_argument("--scheduler", help="Dask scheduler address")
     tg.add_argument("--out", help="also write the search to this JSON file")
+    rp = sub.add_parser("replay", help="replay a drill step by step, or --verify a replay folder")
+    rp.add_argument("drill", nargs="?", help="drill YAML file (scenarios/drills/...)")
+    rp.add_argument("--seed", type=int, help="seed (default: the drill's, else the scenario's)")
+    rp.add_argument("--out", help="drill folder (default: results/<name>-replay-<time>)")
+    rp.add_argument("--step", action="store_true", help="walk through the narrative, one key press per step")
+    rp.add_argument("--until", metavar="HH:MM", help="stop at this time on the drill clock")
+    rp.add_argument("--verify", metavar="RUN_DIR", help="re-run a replay folder and check its event log")
+    rp.add_argument("--quiet", action="store_true", help="print only the after-action table and the folder")
+    rep = sub.add_parser("report", help="write a self-contained HTML report of a run, sweep or drill folder")
+    rep.add_argument("run_dir")
+    rep.add_argument("--out", help="HTML file (default: RUN_DIR/report.html)")
     return p
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from sim.output.replay import after_action_text, replay_drill, verify_replay
+
+    if args.verify:
+        if args.drill:
+            raise ScenarioError([Problem("command line", None, "--verify", args.verify,
+                                         "give either a drill file or --verify RUN_DIR, not both")])
+        same, message = verify_replay(args.verify)
+        print(message)
+        return 0 if same else 1
+    if not args.drill:
+        raise ScenarioError([Problem("command line", None, "DRILL", None, "name a drill file, or --verify RUN_DIR")])
+    outcome = replay_drill(args.drill, seed=args.seed, out=args.out, until=args.until)
+    if args.step:
+        print(f"drill {outcome.drill.name}: {len(outcome.narrative)} steps; Enter for the next, q to stop")
+        for line in outcome.narrative:
+            print(line, end="", flush=True)
+            try:
+                key = input()
+            except EOFError:
+                print()
+                break
+            if key.strip().lower() == "q":
+                break
+    elif not args.quiet:
+        print("\n".join(outcome.narrative))
+    print()
+    print(after_action_text(outcome.after_action))
+    print(f"results: {outcome.out}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from sim.output.report import write_report
+
+    path = write_report(args.run_dir, args.out)
+    print(f"report: {path}")
+    return 0
 
 
 def _positive(name: str, value: int | None) -> None:
@@ -157,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         "compare": lambda: _compare(args),
         "sweep": lambda: _sweep(args),
         "target": lambda: _target(args),
+        "replay": lambda: _replay(args),
+        "report": lambda: _report(args),
     }
     try:
         return commands[args.command]()

@@ -14,8 +14,12 @@ def trace_of(path, **kw):
     return run_replication(model, 0, trace=True, **kw)
 
 
+MOBILISATION = ("on_duty", "off_duty", "party_member_in_place")
+
+
 def events(res, *kinds):
-    return [e for e in res.log if not kinds or e[1] in kinds]
+    """The log of incident stages (or of the kinds named), without the units going on and off duty."""
+    return [e for e in res.log if (e[1] in kinds if kinds else e[1] not in MOBILISATION)]
 
 
 def test_queue_for_one_worker(write_scenario):
@@ -64,7 +68,8 @@ def test_compliance_zero_leaves_incidents_unreported(write_scenario):
     sc["reporting"]["peacetime"]["compliance"] = 0.0
     path = write_scenario(sc, "0,A,complex,minor,,\n")
     res = trace_of(path)
-    assert [e[1] for e in res.log] == ["onset", "discovered", "unreported"]
+    assert [e[1] for e in events(res)] == ["onset", "discovered", "unreported"]
+    assert events(res, "on_duty") == [(0.0, "on_duty", "grid_worker", 0, "A")]
     assert res.incidents["reported_min"][0] != res.incidents["reported_min"][0]  # NaN
 
 

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.errors import Problem, ScenarioError
 from sim.experiment.kpis import kpi_names
 from sim.scenario import LoadedScenario, load_scenario
-from sim.scenario.loader import Origins, fmt_loc, known_key, locate, problems_from_validation, read_yaml
+from sim.scenario.loader import (Origins, flow_override, fmt_loc, known_key, locate, problems_from_validation,
+                                 read_yaml)
 
 
 class _Strict(BaseModel):
@@ -175,12 +175,7 @@ class LoadedExperiment:
         return locate(self.origins, loc, self.path)
 
 
-def override(key: str, value: Any) -> str:
-    """A `--set` text for one factor value (YAML flow style, so lists and mappings survive)."""
-    if isinstance(value, float):
-        return f"{key}={value!r}"
-    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True).strip()
-    return f"{key}={text.removesuffix('...').strip()}"
+override = flow_override
 
 
 def fixed_overrides(spec: Experiment) -> list[str]:

@@ -18,6 +18,7 @@ import simpy
 from sim.model.dispatch import DispatchPolicy, make_policy
 from sim.model.forces import Forces
 from sim.model.incidents import IncidentTable
+from sim.model.injects import Disruption
 from sim.model.streams import lognormal, lognormal_factor, stream
 from sim.model.territory import Territory
 from sim.scenario.schema import CLASSES, FORCES, SEVERITIES, Scenario
@@ -58,7 +59,8 @@ class District:
     """Build → run → collect, for one replication."""
 
     def __init__(self, sc: Scenario, terr: Territory, inc: IncidentTable, forces: Forces, replication: int,
-                 policy: DispatchPolicy | None = None, trace: bool = False):
+                 policy: DispatchPolicy | None = None, trace: bool = False,
+                 disruptions: list[Disruption] | None = None):
         self.sc, self.terr, self.inc, self.replication = sc, terr, inc, replication
         self.policy = policy or make_policy(sc.dispatch.policy)
         self.env = simpy.Environment()
@@ -190,6 +192,16 @@ class District:
         self.activation_pending = False
         self.mob: list[tuple[float, int, int]] = []
 
+        # drill injects: forces taken away, reporting links cut, roads closed, activation by hand
+        self.disruptions = list(disruptions or [])
+        self.blocked = [0.0] * len(u)  # unavailable until
+        self.due = [0.0 if on else INF for on in u.peace_on]  # when a unit should be on duty
+        self.link_until = [0.0] * G
+        self.road_until = [0.0] * G
+        self.road_factor = [1.0] * G
+        self.road_extra = [0.0] * G
+        self.n_roads = 0
+
     # ------------------------------------------------------------------ plumbing
 
     def _at(self, delay: float, fn: Callable[..., None], *args: Any) -> None:
@@ -218,7 +230,8 @@ class District:
 
     # ------------------------------------------------------------------ run
 
-    def run(self) -> ReplicationResult:
+    def run(self, until: float | None = None) -> ReplicationResult:
+        """Run to the end of the horizon and drain, or to `until` (a drill stopped at a scenario time)."""
         env, sc = self.env, self.sc
         for u, on in enumerate(self.peace_on):
             if on:
@@ -228,7 +241,11 @@ class District:
             self._at(self.onset_l[0], self._arrival, 0)
         if sc.switch.activation == "scheduled":
             self._at(sc.switch.scheduled_min, self._activate)
+        for d in self.disruptions:
+            self._soon(d.at_min, self._disrupt, d)
         end = sc.horizon_min + sc.drain_min
+        if until is not None:
+            end = min(end, until)
         env.run(until=end)
         return self._collect(end)
 
@@ -253,6 +270,9 @@ class District:
             self._note("onset", i, self.terr.grid_ids[self.grid[i]], CLASSES[self.cls[i]], SEVERITIES[self.sev[i]])
         if self.disc.instant:
             self._soon(0.0, self._discover, i, PATROL)
+            return
+        if self.disc_factor[i] == 0.0:  # known at once: a drill's inject is a message to the players
+            self._discover(i, INFORMANT)
             return
         g = self.grid[i]
         d = self.disc
@@ -293,6 +313,8 @@ class District:
             b = rules.batching_interval_min
             if b > 0:
                 delay += math.ceil(now / b) * b - now
+        if self.link_until[g] > now:  # the reporting link is down: the report waits until it is back
+            delay += self.link_until[g] - now
         self._soon(delay, self._reported, i)
 
     def _reported(self, i: int) -> None:
@@ -390,6 +412,9 @@ class District:
         if self.assigned[i] >= self.need[i] and self.waiting_flag[i]:
             self._unwait(i)
         tt = 0.0 if on_spot else self.travel[self.u_loc_l[u], self.grid[i]]
+        if self.n_roads and self.road_until[self.grid[i]] > now:  # a closed road: detour or wait
+            g = self.grid[i]
+            tt = tt * self.road_factor[g] + self.road_extra[g]
         if tt > 0:
             if self.travel_cv > 0:
                 tt *= self._travel_factor()
@@ -523,7 +548,7 @@ class District:
         now = self.env.now
         f = self.u_force_l[u]
         self.busy[f] += now - self.u_start[u]
-        if self.phase == PEACE and self.emerg_only[u]:
+        if (self.phase == PEACE and self.emerg_only[u]) or self.blocked[u] > now:
             self._unit_off(u)
             return
         self._unit_free(u)
@@ -541,11 +566,13 @@ class District:
     # ------------------------------------------------------------------ mobilisation and the switch
 
     def _unit_on(self, u: int, epoch: int) -> None:
-        if epoch != self.epoch or self.u_on[u]:
+        if epoch != self.epoch or self.u_on[u] or self.blocked[u] > self.env.now:
             return
         self.u_on[u] = True
         self.u_loc[u] = self.u_loc_l[u] = self.home[u]
         self.mob.append((self.env.now, self.u_force_l[u], 1))
+        if self.log is not None:
+            self._note("on_duty", FORCES[self.u_force_l[u]], u, self._loc_name(self.home[u]))
         self._unit_free(u)
 
     def _unit_off(self, u: int) -> None:
@@ -555,6 +582,79 @@ class District:
             self.u_free[u] = False
             self.n_free -= 1
         self.mob.append((self.env.now, self.u_force_l[u], -1))
+        if self.log is not None:
+            self._note("off_duty", FORCES[self.u_force_l[u]], u)
+
+    def _loc_name(self, loc: int) -> str:
+        t = self.terr
+        if loc < t.n_grids:
+            return t.grid_ids[loc]
+        return t.town_ids[loc - t.n_grids] + " command post" if loc < t.district_loc else "district centre"
+
+    def _disrupt(self, d: Disruption) -> None:
+        now = self.env.now
+        if d.kind == "activate":
+            self._note("activation_ordered", d.label)
+            self._activate()
+            return
+        if d.kind == "unavailable":
+            units = self._units_in(d)
+            self._note("unavailable", d.label, FORCES[d.force] if d.force is not None else "", len(units),
+                       round(d.until_min, 6))
+            for u in units:
+                self.blocked[u] = max(self.blocked[u], d.until_min)
+                if self.u_on[u] and u in self.free_set:
+                    self._unit_off(u)
+            if d.until_min < INF:
+                self._at(d.until_min - now, self._restore, d, units)
+            return
+        for g in d.grids:
+            if d.kind == "link_down":
+                self.link_until[g] = max(self.link_until[g], d.until_min)
+            else:
+                self.road_until[g] = max(self.road_until[g], d.until_min)
+                self.road_factor[g], self.road_extra[g] = d.factor, d.extra_min
+        if d.kind == "road_closed":
+            self.n_roads += 1
+        self._note(d.kind, d.label, len(d.grids), round(d.until_min, 6))
+        if d.until_min < INF:
+            self._at(d.until_min - now, self._restore, d, [])
+
+    def _units_in(self, d: Disruption) -> list[int]:
+        """The first `share` of the force's units (by index) based in the inject's area."""
+        t = self.terr
+        area = set(d.grids)
+        towns = {int(t.grid_town[g]) for g in area}
+        whole = len(area) == t.n_grids
+        pick = []
+        for u, f in enumerate(self.u_force_l):
+            if f != d.force:
+                continue
+            home = self.home[u]
+            if home < t.n_grids:
+                inside = home in area
+            elif home < t.district_loc:
+                inside = (home - t.n_grids) in towns
+            else:
+                inside = whole
+            if inside:
+                pick.append(u)
+        return pick[: math.ceil(d.share * len(pick) - 1e-9)]
+
+    def _restore(self, d: Disruption, units: list[int]) -> None:
+        now = self.env.now
+        if d.kind == "unavailable":
+            self._note("available_again", d.label, len(units))
+            for u in units:
+                if self.blocked[u] <= now and not self.u_on[u] and self.due[u] <= now:
+                    self._unit_on(u, self.epoch)
+            return
+        if d.kind == "road_closed":
+            self.n_roads -= 1
+            for g in d.grids:
+                if self.road_until[g] <= now:
+                    self.road_factor[g], self.road_extra[g] = 1.0, 0.0
+        self._note("link_restored" if d.kind == "link_down" else "road_opened", d.label)
 
     def _activate(self) -> None:
         if self.phase == EMERG:
@@ -568,6 +668,7 @@ class District:
         ep = self.epoch
         for u, d in enumerate(self.act_delay):
             if not self.u_on[u] and d < INF:
+                self.due[u] = now + d
                 self._soon(d, self._unit_on, u, ep)
         pm = self.sc.forces.party_members
         members = self.terr.party_members
@@ -602,6 +703,8 @@ class District:
                 return
             self.party_in[g] += 1
             self.mob.append((self.env.now, PARTY, 1))
+            if self.log is not None:
+                self._note("party_member_in_place", self.terr.grid_ids[g])
             c = int(self.terr.grid_comm[g])
             self.comm_party[c] += 1
             self._party_free(g, 1)
@@ -642,6 +745,8 @@ class District:
         self.trigger_times.clear()
         self._note("deactivated")
         for u in range(len(self.u_on)):
+            if self.emerg_only[u]:
+                self.due[u] = INF
             if self.u_on[u] and self.emerg_only[u] and u in self.free_set:
                 self._unit_off(u)
         for g in range(len(self.party_free)):
@@ -699,5 +804,5 @@ class District:
             replication=self.replication, incidents=cols, served_by=served, phase=np.array(self.inc_phase),
             activations=[float(t) for t in self.activations], deactivations=[float(t) for t in self.deactivations], branches=self.branches,
             mobilisation=mob, force_size=self.size, busy_min=busy, on_duty_min=on_duty, n_events=self.n_events,
-            end_min=end, log=self.log,
+            end_min=end, log=self.log, extra={"labels": self.inc.label},
         )

@@ -15,7 +15,7 @@ from sim.model.territory import Territory
 from sim.scenario.references import TraceTable
 from sim.scenario.schema import CLASSES, SEVERITIES, Scenario
 
-SOURCES = ("background", "hazard", "trace")
+SOURCES = ("background", "hazard", "trace", "drill")
 
 
 @dataclass
@@ -28,6 +28,7 @@ class IncidentTable:
     need: np.ndarray  # responders needed
     work_min: np.ndarray  # duration with the full crew on site
     discovery_factor: np.ndarray  # hazards are often obvious: their discovery delays are scaled
+    label: list[str]  # the inject id of a drill's incident, else ""
 
     def __len__(self) -> int:
         return len(self.onset)
@@ -38,20 +39,30 @@ def _pick(rng: np.random.Generator, mix: dict[str, float], names: tuple[str, ...
     return rng.choice(len(names), n, p=p / p.sum())
 
 
-def generate_incidents(sc: Scenario, terr: Territory, replication: int, trace: TraceTable | None) -> IncidentTable:
+def _rows(terr: Territory, rows: TraceTable, source: str, H: float) -> tuple[tuple[np.ndarray, ...], list, list]:
+    """Incidents given one by one (a trace file, or a drill's incident injects) as arrays."""
+    gid = {g: i for i, g in enumerate(terr.grid_ids)}
+    keep = [i for i, t in enumerate(rows.onset_min) if t < H]
+    arrays = (np.array([rows.onset_min[i] for i in keep], dtype=float),
+              np.array([gid[rows.grid[i]] for i in keep], dtype=np.int64),
+              np.array([CLASSES.index(rows.cls[i]) for i in keep], dtype=np.int64),
+              np.array([SEVERITIES.index(rows.severity[i]) for i in keep], dtype=np.int64),
+              np.full(len(keep), SOURCES.index(source), dtype=np.int64),
+              np.array([rows.discovery_factor[i] for i in keep], dtype=float) if rows.discovery_factor is not None
+              else np.ones(len(keep)))
+    return arrays, [rows.responders[i] for i in keep], [rows.work_min[i] for i in keep]
+
+
+def generate_incidents(sc: Scenario, terr: Territory, replication: int, trace: TraceTable | None,
+                       injected: TraceTable | None = None, labels: list[str] | None = None) -> IncidentTable:
+    """`injected`: incidents a drill adds on top (labelled with their inject ids in `labels`)."""
     seed, H = sc.seed, sc.horizon_min
     inc = sc.incidents
+    need_over: list = []
+    work_over: list = []
     if trace is not None:
-        gid = {g: i for i, g in enumerate(terr.grid_ids)}
-        keep = [i for i, t in enumerate(trace.onset_min) if t < H]
-        onset = np.array([trace.onset_min[i] for i in keep], dtype=float)
-        grid = np.array([gid[trace.grid[i]] for i in keep], dtype=np.int64)
-        cls = np.array([CLASSES.index(trace.cls[i]) for i in keep], dtype=np.int64)
-        sev = np.array([SEVERITIES.index(trace.severity[i]) for i in keep], dtype=np.int64)
-        source = np.full(len(keep), SOURCES.index("trace"), dtype=np.int64)
-        disc = np.ones(len(keep))
-        need_over = [trace.responders[i] for i in keep]
-        work_over = [trace.work_min[i] for i in keep]
+        arrays, need_over, work_over = _rows(terr, trace, "trace", H)
+        parts = [arrays]
     else:
         arr = stream(seed, replication, "arrivals")
         crng = stream(seed, replication, "classes")
@@ -93,8 +104,16 @@ def generate_incidents(sc: Scenario, terr: Territory, replication: int, trace: T
                 np.full(m, 1),
                 np.full(m, hz.discovery_factor),
             ))
-        onset, grid, cls, sev, source, disc = (np.concatenate([p[i] for p in parts]) for i in range(6))
-        need_over = work_over = None
+        need_over = [None] * sum(len(p[0]) for p in parts)
+        work_over = list(need_over)
+    label = [""] * len(need_over)
+    if injected is not None:
+        arrays, n_over, w_over = _rows(terr, injected, "drill", H)
+        parts.append(arrays)
+        need_over += n_over
+        work_over += w_over
+        label += [(labels or [])[i] for i, t in enumerate(injected.onset_min) if t < H]
+    onset, grid, cls, sev, source, disc = (np.concatenate([p[i] for p in parts]) for i in range(6))
 
     order = np.argsort(onset, kind="stable")
     onset, grid, cls, sev, source, disc = (a[order] for a in (onset, grid, cls, sev, source, disc))
@@ -117,12 +136,12 @@ def generate_incidents(sc: Scenario, terr: Territory, replication: int, trace: T
             work[sel] = mean[sel] * lognormal_factor(rule.work_cv, z[sel])
         else:
             work[sel] = mean[sel]
-    if need_over is not None and work_over is not None:
-        for k, j in enumerate(order):
-            if need_over[j] is not None:
-                need[k] = need_over[j]
-            if work_over[j] is not None:
-                work[k] = work_over[j]
+    for k, j in enumerate(order.tolist()):
+        if need_over[j] is not None:
+            need[k] = need_over[j]
+        if work_over[j] is not None:
+            work[k] = work_over[j]
     return IncidentTable(onset=onset, grid=np.asarray(grid, dtype=np.int64), cls=np.asarray(cls, dtype=np.int64),
                          severity=np.asarray(sev, dtype=np.int64), source=np.asarray(source, dtype=np.int64),
-                         need=need, work_min=work, discovery_factor=np.asarray(disc, dtype=float))
+                         need=need, work_min=work, discovery_factor=np.asarray(disc, dtype=float),
+                         label=[label[j] for j in order.tolist()])

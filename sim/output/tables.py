@@ -27,10 +27,11 @@ def fmt(x: float) -> str:
 class IncidentWriter:
     """Appends each replication's incidents as it finishes, so a later failure loses nothing."""
 
-    def __init__(self, path: Path, model: Model):
+    def __init__(self, path: Path, model: Model, inject_column: bool = False):
         self.fh: IO[str] = open(path, "w", newline="", encoding="utf-8")
         self.w = csv.writer(self.fh, lineterminator="\n")
-        self.w.writerow(INCIDENT_COLUMNS)
+        self.inject = inject_column  # a drill's incidents carry the id of their inject
+        self.w.writerow(INCIDENT_COLUMNS + (("inject",) if inject_column else ()))
         self.terr = model.territory
 
     def write(self, r: ReplicationResult) -> None:
@@ -41,11 +42,13 @@ class IncidentWriter:
         phase = r.phase.tolist()
         town = [terr.town_ids[t] for t in terr.grid_town[grid].tolist()] if grid else []
         comm = [terr.community_ids[k] for k in terr.grid_comm[grid].tolist()] if grid else []
+        labels = r.extra.get("labels", [])
         rows = []
         for i in range(len(grid)):
-            rows.append((r.replication, i, town[i], comm[i], terr.grid_ids[grid[i]], CLASSES[cls[i]],
-                         SEVERITIES[sev[i]], PHASES[phase[i]], SOURCES[src[i]], *(t[i] for t in times), need[i],
-                         r.served_by[i]))
+            row = (r.replication, i, town[i], comm[i], terr.grid_ids[grid[i]], CLASSES[cls[i]],
+                   SEVERITIES[sev[i]], PHASES[phase[i]], SOURCES[src[i]], *(t[i] for t in times), need[i],
+                   r.served_by[i])
+            rows.append(row + ((labels[i] if labels else "",) if self.inject else ()))
         self.w.writerows(rows)
         self.fh.flush()
 

@@ -184,10 +184,11 @@ def known_key(loc: Loc, root: type[BaseModel] = Scenario) -> str | None:
         cls = unwrap_type(cls)
         origin = typing.get_origin(cls)
         if isinstance(cls, type) and issubclass(cls, BaseModel):
-            if part not in cls.model_fields:
+            fields = {(f.alias or name): f for name, f in cls.model_fields.items()}
+            if part not in fields:
                 where = fmt_loc(loc[:i]) or "the top level"
-                return f"unknown key '{part}' under {where}; allowed keys: {', '.join(cls.model_fields)}"
-            cls = cls.model_fields[part].annotation
+                return f"unknown key '{part}' under {where}; allowed keys: {', '.join(fields)}"
+            cls = fields[part].annotation
         elif origin is list:
             if not isinstance(part, int):
                 return f"'{fmt_loc(loc[:i])}' is a list: index it with a number"
@@ -326,6 +327,14 @@ def load_scenario(path: str | Path | ScenarioSource, overrides: list[str] | None
 def from_resolved(data: dict[str, Any], label: str = "<resolved scenario>") -> LoadedScenario:
     """A scenario from its resolved form (as written with each run), e.g. in a worker process."""
     return LoadedScenario(Scenario.model_validate(data), label, {}, [])
+
+
+def flow_override(key: str, value: Any) -> str:
+    """A `--set` text for a value (YAML flow style, so lists and mappings survive the round trip)."""
+    if isinstance(value, float):
+        return f"{key}={value!r}"
+    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True).strip()
+    return f"{key}={text.removesuffix('...').strip()}"
 
 
 def resolved_yaml(scenario: Scenario) -> str:

@@ -46,6 +46,7 @@ class TraceTable:
     severity: list[str]
     responders: list[int | None]
     work_min: list[float | None]
+    discovery_factor: list[float] | None = None  # 0: known at onset (a drill's inject), else scales discovery
 
 
 def _pad(n: int) -> int:

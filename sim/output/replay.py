@@ -1,0 +1,316 @@
+"""`mobsim replay` as functions: play a drill through the model and write what a trainer debriefs with.
+
+A drill folder holds the event log (JSON Lines, format in docs/drills.md), a narrative, a timeline, the
+after-action table (expected vs simulated vs actual per inject), the resolved drill and scenario, and a
+manifest with their hashes and the event log's, so `verify_replay` can re-run it and prove it identical.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from sim.errors import Problem, ScenarioError
+from sim.experiment.manifest import git_commit, package_versions, sha256
+from sim.model import Model, ReplicationResult, build_model, run_drill
+from sim.output.tables import IncidentWriter, write_json
+from sim.scenario import from_resolved, resolved_yaml
+from sim.scenario.drill import Drill, LoadedDrill, clock_to_min, load_drill, min_to_clock
+from sim.scenario.schema import GRID_KINDS
+
+#: the fields of each event kind after `t_min`, `clock` and `event` (docs/drills.md)
+FIELDS: dict[str, tuple[str, ...]] = {
+    "onset": ("incident", "grid", "class", "severity"),
+    "discovered": ("incident", "channel"),
+    "on_spot": ("incident",),
+    "unreported": ("incident",),
+    "reported": ("incident",),
+    "ready": ("incident",),
+    "dispatched": ("incident", "force", "unit"),
+    "arrived": ("incident", "force", "unit"),
+    "staffed": ("incident",),
+    "closed": ("incident",),
+    "activation_ordered": ("inject",),
+    "activated": (),
+    "deactivated": (),
+    "branch_formed": ("community",),
+    "on_duty": ("force", "unit", "at"),
+    "off_duty": ("force", "unit"),
+    "party_member_in_place": ("grid",),
+    "unavailable": ("inject", "force", "units", "until_min"),
+    "available_again": ("inject", "units"),
+    "link_down": ("inject", "grids", "until_min"),
+    "link_restored": ("inject",),
+    "road_closed": ("inject", "grids", "until_min"),
+    "road_opened": ("inject",),
+}
+AFTER_ACTION = ("inject", "at", "event", "description", "expected_action", "expected_by", "simulated", "actual",
+                "simulated_met", "actual_met", "gap_min")
+STAGE_COLUMN = {"discovered": "discovered_min", "reported": "reported_min", "dispatched": "dispatched_min",
+                "first_arrival": "first_arrival_min", "staffed": "staffed_min", "closed": "closed_min"}
+
+
+def event_records(res: ReplicationResult, model: Model, start: float) -> list[dict[str, Any]]:
+    """The model's trace as named records, each incident event with its grid, town and inject id."""
+    terr = model.territory
+    labels: list[str] = res.extra.get("labels", [])
+    grid = res.incidents["grid"].tolist()
+    out = []
+    for seq, entry in enumerate(res.log or []):
+        t, kind, *detail = entry
+        rec: dict[str, Any] = {"seq": seq, "t_min": t, "clock": min_to_clock(t, start), "event": kind}
+        names = FIELDS.get(kind, tuple(f"detail{k}" for k in range(len(detail))))
+        if kind == "activation_ordered" and not detail:
+            names = ()  # by the threshold rule, not by an inject
+        rec.update(zip(names, detail))
+        if kind in ("dispatched", "arrived") and rec.get("force") == "party_member":
+            rec["members"] = rec.pop("unit")
+        if "incident" in rec:
+            i = rec["incident"]
+            g = grid[i]
+            rec.setdefault("grid", terr.grid_ids[g])
+            rec["community"] = terr.community_ids[terr.grid_comm[g]]
+            rec["town"] = terr.town_ids[terr.grid_town[g]]
+            if labels and labels[i]:
+                rec["inject"] = labels[i]
+        out.append(rec)
+    return out
+
+
+def event_lines(records: Iterable[dict[str, Any]]) -> list[str]:
+    return [json.dumps(r, ensure_ascii=False, sort_keys=False) for r in records]
+
+
+def narrative(records: list[dict[str, Any]], drill: Drill) -> list[str]:
+    """One plain line per event a trainer cares about (not every unit going on duty)."""
+    injects = {i.id: i for i in drill.injects}
+    first_on: set[str] = set()
+    out = []
+    for r in records:
+        k, c = r["event"], r["clock"]
+        who = f"incident {r['inject']}" if r.get("inject") else f"incident #{r.get('incident')}"
+        where = f" at {r.get('grid')}" if r.get("grid") else ""
+        line = None
+        if k == "onset":
+            desc = injects[r["inject"]].description if r.get("inject") in injects else ""
+            line = f"{who}{where}: {r['severity']} {r['class'].replace('_', '-')} incident" + (f" - {desc}" if desc else "")
+        elif k == "discovered":
+            line = f"{who} discovered ({r['channel']})"
+        elif k == "unreported":
+            line = f"{who} is not reported (compliance)"
+        elif k == "on_spot":
+            line = f"{who} handled on the spot by the grid worker there"
+        elif k == "reported":
+            line = f"{who} reaches the command centre"
+        elif k == "dispatched":
+            n = r.get("members")
+            line = (f"{who}: {n} party member(s) in place sent" if n else
+                    f"{who}: {r['force'].replace('_', ' ')} #{r['unit']} dispatched")
+        elif k == "arrived" and r.get("members"):
+            line = f"{who}: {r['members']} party member(s) on site"
+        elif k == "arrived":
+            line = f"{who}: {r['force'].replace('_', ' ')} #{r['unit']} on site"
+        elif k == "staffed":
+            line = f"{who} fully staffed"
+        elif k == "closed":
+            line = f"{who} closed"
+        elif k == "activation_ordered":
+            line = (f"inject {r['inject']}: emergency response ordered by hand" if r.get("inject")
+                    else "the threshold is crossed: emergency response ordered")
+        elif k == "activated":
+            line = "EMERGENCY MODE: flat command, forces mobilise, party members report in place"
+        elif k == "deactivated":
+            line = "back to peacetime after a quiet period"
+        elif k == "branch_formed":
+            line = f"temporary party branch formed in {r['community']}"
+        elif k == "on_duty" and r["force"] not in first_on and r["t_min"] > 0:
+            first_on.add(r["force"])
+            line = f"first {r['force'].replace('_', ' ')} members in place ({r['at']})"
+        elif k in ("unavailable", "link_down", "road_closed"):
+            inj = injects.get(r["inject"])
+            what = {"unavailable": f"{r.get('units')} {str(r.get('force')).replace('_', ' ')} member(s) unavailable",
+                    "link_down": f"reporting link down for {r.get('grids')} grid(s)",
+                    "road_closed": f"roads closed to {r.get('grids')} grid(s)"}[k]
+            until = r.get("until_min")
+            line = f"inject {r['inject']}: {what}" + (f" until {min_to_clock(until, drill.start_min)}"
+                                                      if until is not None and math.isfinite(until) else "")
+            if inj and inj.description:
+                line += f" - {inj.description}"
+        elif k in ("available_again", "link_restored", "road_opened"):
+            line = f"inject {r['inject']}: " + {"available_again": "the members are available again",
+                                                 "link_restored": "reporting link restored",
+                                                 "road_opened": "roads open again"}[k]
+        if line:
+            out.append(f"{c}  {line}")
+    return out
+
+
+def after_action(drill: Drill, res: ReplicationResult) -> list[dict[str, Any]]:
+    labels: list[str] = res.extra.get("labels", [])
+    index = {lab: i for i, lab in enumerate(labels) if lab}
+    start = drill.start_min
+    rows = []
+    for inj in drill.injects:
+        at = drill.at_min(inj)
+        exp = inj.expected
+        sim_t = act_t = due = None
+        if exp is not None:
+            due = at + exp.within_min
+            if exp.action == "activated":
+                sim_t = next((t for t in res.activations if t >= at - 1e-9), None)
+            elif inj.id in index:
+                v = float(res.incidents[STAGE_COLUMN[exp.action]][index[inj.id]])
+                sim_t = None if v != v else v
+            act_t = drill.actual_min(inj)
+        gap = (sim_t - act_t) if (sim_t is not None and act_t is not None) else None
+        rows.append({
+            "inject": inj.id, "at": min_to_clock(at, start), "event": inj.event, "description": inj.description,
+            "expected_action": (f"{exp.action} within {exp.within_min:g} min" if exp else ""),
+            "expected_by": min_to_clock(due, start) if due is not None else "",
+            "simulated": min_to_clock(sim_t, start) if sim_t is not None else ("never" if exp else ""),
+            "actual": min_to_clock(act_t, start) if act_t is not None else "",
+            "simulated_met": "" if exp is None else ("yes" if sim_t is not None and sim_t <= due + 1e-9 else "no"),
+            "actual_met": "" if act_t is None or due is None else ("yes" if act_t <= due + 1e-9 else "no"),
+            "gap_min": "" if gap is None else f"{gap:+.1f}",
+        })
+    return rows
+
+
+def after_action_text(rows: list[dict[str, Any]], top: int = 3) -> str:
+    head = ("inject", "at", "event", "expected_action", "expected_by", "simulated", "actual", "simulated_met",
+            "actual_met", "gap_min")
+    width = {h: max(len(h), *(len(str(r[h])) for r in rows)) for h in head}
+    lines = ["  ".join(h.ljust(width[h]) for h in head)]
+    lines += ["  ".join(str(r[h]).ljust(width[h]) for h in head) for r in rows]
+    gaps = sorted((r for r in rows if r["gap_min"]), key=lambda r: -abs(float(r["gap_min"])))[:top]
+    if gaps:
+        lines.append("largest gaps between the model and the real drill:")
+        for r in gaps:
+            g = float(r["gap_min"])
+            lines.append(f"  {r['inject']} ({r['expected_action']}): the model is {abs(g):.1f} min "
+                         f"{'later' if g > 0 else 'earlier'} than the drill ({r['simulated']} vs {r['actual']})")
+    misses = [r["inject"] for r in rows if r["simulated_met"] == "no"]
+    if misses:
+        lines.append("targets the model misses: " + ", ".join(misses))
+    return "\n".join(lines)
+
+
+@dataclass
+class ReplayOutcome:
+    out: Path
+    drill: Drill
+    records: list[dict[str, Any]]
+    narrative: list[str]
+    after_action: list[dict[str, Any]]
+    events_sha256: str
+
+
+def _replay(loaded: LoadedDrill, until: float | None) -> tuple[Model, ReplicationResult]:
+    model = build_model(loaded.scenario)
+    return model, run_drill(model, loaded.drill, until=until)
+
+
+def replay_drill(path: str | Path, seed: int | None = None, out: str | Path | None = None,
+                 until: str | None = None) -> ReplayOutcome:
+    """Replay a drill file deterministically and write its folder."""
+    t0 = time.perf_counter()
+    loaded = load_drill(path, [f"seed={seed}"] if seed is not None else None)
+    drill = loaded.drill
+    until_min = None
+    if until is not None:
+        try:
+            until_min = clock_to_min(until, drill.start_min)
+        except ValueError as exc:
+            raise ScenarioError([Problem("command line", None, "--until", until, str(exc))]) from None
+    model, res = _replay(loaded, until_min)
+    out_dir = Path(out) if out else Path("results") / f"{drill.name}-replay-{datetime.now():%Y%m%d-%H%M%S}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    drill_text = yaml.safe_dump(drill.model_dump(mode="json", by_alias=True), sort_keys=False, allow_unicode=True)
+    scen_text = resolved_yaml(model.scenario)
+    (out_dir / "drill.resolved.yaml").write_text(drill_text, encoding="utf-8")
+    (out_dir / "scenario.resolved.yaml").write_text(scen_text, encoding="utf-8")
+    records = event_records(res, model, drill.start_min)
+    lines = event_lines(records)
+    (out_dir / "events.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    story = narrative(records, drill)
+    (out_dir / "narrative.txt").write_text("\n".join(story) + "\n", encoding="utf-8")
+    rows = after_action(drill, res)
+    with open(out_dir / "after_action.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, AFTER_ACTION, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    (out_dir / "after_action.txt").write_text(after_action_text(rows) + "\n", encoding="utf-8")
+    writer = IncidentWriter(out_dir / "incidents.csv", model, inject_column=True)
+    writer.write(res)
+    writer.close()
+    _write_grids(out_dir / "grids.csv", model)
+    from sim.output import drill_plots
+
+    drill_plots.timeline(out_dir / "timeline.png", records, drill)
+    events_sha = sha256("\n".join(lines) + "\n")
+    write_json(out_dir / "manifest.json", {
+        "kind": "drill", "drill": drill.name, "drill_file": str(path), "seed": model.scenario.seed,
+        "start_clock": drill.start_clock, "until": until, "until_min": until_min,
+        "drill_sha256": sha256(drill_text), "scenario_sha256": sha256(scen_text), "events_sha256": events_sha,
+        "events": len(lines), "activations": res.activations, "versions": package_versions(),
+        "git_commit": git_commit(), "started_at": datetime.now().isoformat(timespec="seconds"),
+        "wall_seconds": round(time.perf_counter() - t0, 3),
+    })
+    return ReplayOutcome(out_dir, drill, records, story, rows, events_sha)
+
+
+def _write_grids(path: Path, model: Model) -> None:
+    t = model.territory
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(("grid", "town", "community", "kind", "households", "x_km", "y_km", "key_area"))
+        for g in range(t.n_grids):
+            w.writerow((t.grid_ids[g], t.town_ids[t.grid_town[g]], t.community_ids[t.grid_comm[g]],
+                        GRID_KINDS[t.kind[g]], int(t.households[g]), f"{t.x_km[g]:.3f}", f"{t.y_km[g]:.3f}",
+                        int(t.key_area[g])))
+
+
+def verify_replay(run_dir: str | Path) -> tuple[bool, str]:
+    """Re-run a drill folder from its recorded resolved drill and scenario; identical event log or the
+    first line that differs. Refuses when the recorded inputs were changed since."""
+    d = Path(run_dir)
+    try:
+        manifest = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
+        drill_text = (d / "drill.resolved.yaml").read_text(encoding="utf-8")
+        scen_text = (d / "scenario.resolved.yaml").read_text(encoding="utf-8")
+        recorded = (d / "events.jsonl").read_text(encoding="utf-8")
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ScenarioError([Problem(str(d), None, "RUN_DIR", str(run_dir),
+                                     f"not a drill folder written by mobsim replay ({exc})")]) from None
+    if manifest.get("kind") != "drill":
+        raise ScenarioError([Problem(str(d / "manifest.json"), None, "kind", manifest.get("kind"),
+                                     "not a drill folder: --verify re-runs folders written by mobsim replay")])
+    changed = [name for name, text, key in (("drill.resolved.yaml", drill_text, "drill_sha256"),
+                                            ("scenario.resolved.yaml", scen_text, "scenario_sha256"),
+                                            ("events.jsonl", recorded, "events_sha256"))
+               if sha256(text) != manifest.get(key)]
+    if changed:
+        raise ScenarioError([Problem(str(d / name), None, name, None,
+                                     "changed since the replay recorded it (its sha256 no longer matches "
+                                     "manifest.json): the recorded inputs cannot be trusted to re-run")
+                             for name in changed])
+    drill = Drill.model_validate(yaml.safe_load(drill_text))
+    loaded = LoadedDrill(drill, str(d / "drill.resolved.yaml"), {}, from_resolved(yaml.safe_load(scen_text)))
+    model, res = _replay(loaded, manifest.get("until_min"))
+    lines = event_lines(event_records(res, model, drill.start_min))
+    now = "\n".join(lines) + "\n"
+    if sha256(now) == manifest["events_sha256"]:
+        return True, f"identical: {len(lines)} events, sha256 {manifest['events_sha256'][:16]}"
+    old = recorded.splitlines()
+    for k, (a, b) in enumerate(zip(old, lines)):
+        if a != b:
+            return False, f"differs at line {k + 1}:\n  recorded: {a}\n  now:      {b}"
+    return False, f"differs in length: recorded {len(old)} events, now {len(lines)}"

@@ -1,0 +1,211 @@
+"""Drill files: a scenario plus a master scenario events list (MSEL) of injects.
+
+Each inject has a scenario time (`HH:MM` on the drill clock, or minutes), an event, optionally an expected
+action with a target time, and optionally the time it actually happened in the real drill. Validated like
+scenarios: file, line, field, value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from sim.errors import Problem, ScenarioError
+from sim.scenario.loader import LoadedScenario, Origins, load_scenario, locate, problems_from_validation, read_yaml
+from sim.scenario.references import territory_table
+from sim.scenario.schema import ClassName, ForceName, SeverityName, Strict
+
+INCIDENT_ACTIONS = ("discovered", "reported", "dispatched", "first_arrival", "staffed", "closed")
+EVENTS = ("incident", "unavailable", "link_down", "road_closed", "activate")
+
+_CLOCK = re.compile(r"^(\d{1,3}):([0-5]\d)$")
+
+
+def clock_to_min(text: str | float | int, start: float = 0.0) -> float:
+    """`HH:MM` on the drill clock (hours may pass 24 for a long drill) or plain minutes, to scenario minutes."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        return float(text)
+    m = _CLOCK.match(str(text).strip())
+    if not m:
+        raise ValueError(f"{text!r} is not a time: write HH:MM (e.g. 08:30) or minutes")
+    minutes = int(m.group(1)) * 60 + int(m.group(2)) - start
+    if minutes < 0:
+        minutes += 24 * 60  # past midnight on the drill clock
+    return float(minutes)
+
+
+def min_to_clock(t: float, start: float = 0.0) -> str:
+    total = int(round(t + start))
+    return f"{(total // 60) % 24:02d}:{total % 60:02d}" + (f" (+{total // 1440}d)" if total >= 1440 else "")
+
+
+Time = str | Annotated[float, Field(ge=0)]
+
+
+class Expected(Strict):
+    action: Literal["discovered", "reported", "dispatched", "first_arrival", "staffed", "closed", "activated"]
+    within_min: Annotated[float, Field(gt=0)]
+
+
+class Inject(Strict):
+    id: str
+    at: Time
+    event: Literal["incident", "unavailable", "link_down", "road_closed", "activate"]
+    description: str = ""
+    # incident
+    grid: str | None = None
+    cls: ClassName | None = Field(default=None, alias="class")
+    severity: SeverityName = "minor"
+    responders: Annotated[int, Field(ge=1)] | None = None
+    work_min: Annotated[float, Field(ge=0)] | None = None
+    discovery: Literal["immediate", "simulated"] = "immediate"
+    # unavailable, link_down, road_closed
+    force: ForceName | None = None
+    share: Annotated[float, Field(gt=0, le=1)] = 1.0
+    towns: list[str] = Field(default_factory=list)
+    communities: list[str] = Field(default_factory=list)
+    grids: list[str] = Field(default_factory=list)
+    duration_min: Annotated[float, Field(gt=0)] | None = None
+    extra_min: Annotated[float, Field(ge=0)] = 0.0
+    factor: Annotated[float, Field(ge=1)] = 1.0
+    # the master scenario events list columns
+    expected: Expected | None = None
+    actual: Time | None = None
+
+    model_config = Strict.model_config | {"populate_by_name": True}
+
+    @field_validator("at", "actual")
+    @classmethod
+    def _time(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            clock_to_min(v)
+        return v
+
+    @model_validator(mode="after")
+    def _fields_of_event(self) -> Inject:
+        need: dict[str, tuple[str, ...]] = {"incident": ("grid", "cls"), "unavailable": ("force", "duration_min"),
+                                            "link_down": ("duration_min",), "road_closed": ("duration_min",),
+                                            "activate": ()}
+        missing = [("class" if k == "cls" else k) for k in need[self.event] if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"event {self.event!r} needs {', '.join(missing)}")
+        if self.event == "road_closed" and not self.grids:
+            raise ValueError("event 'road_closed' needs grids (the grids whose roads are closed)")
+        if self.event == "road_closed" and self.extra_min == 0 and self.factor == 1:
+            raise ValueError("event 'road_closed' needs extra_min or factor to raise travel time")
+        if self.event == "link_down" and not (self.towns or self.communities or self.grids):
+            raise ValueError("event 'link_down' needs towns, communities or grids (whose reports are cut off)")
+        if self.expected is not None:
+            if self.event == "incident" and self.expected.action == "activated":
+                pass
+            elif self.event != "incident" and self.expected.action != "activated":
+                raise ValueError(f"an inject of event {self.event!r} can only expect 'activated'; "
+                                 f"{', '.join(INCIDENT_ACTIONS)} belong to incident injects")
+        return self
+
+
+class Drill(Strict):
+    name: str = "drill"
+    description: str = ""
+    scenario: str
+    fixed: dict[str, Any] = Field(default_factory=dict)
+    seed: Annotated[int, Field(ge=0)] | None = None
+    start_clock: str = "00:00"
+    background: bool = False
+    horizon_min: Annotated[float, Field(gt=0)] | None = None
+    injects: list[Inject] = Field(min_length=1)
+
+    @field_validator("start_clock")
+    @classmethod
+    def _clock(cls, v: str) -> str:
+        clock_to_min(v)
+        return v
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Drill:
+        ids = [i.id for i in self.injects]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"injects: ids must be unique; repeated: {', '.join(dup)}")
+        return self
+
+    @property
+    def start_min(self) -> float:
+        return clock_to_min(self.start_clock)
+
+    def at_min(self, inject: Inject) -> float:
+        return clock_to_min(inject.at, self.start_min) if isinstance(inject.at, str) else float(inject.at)
+
+    def actual_min(self, inject: Inject) -> float | None:
+        if inject.actual is None:
+            return None
+        return clock_to_min(inject.actual, self.start_min) if isinstance(inject.actual, str) else float(inject.actual)
+
+
+@dataclass
+class LoadedDrill:
+    drill: Drill
+    path: str
+    origins: Origins
+    scenario: LoadedScenario
+
+
+def drill_overrides(d: Drill) -> list[str]:
+    from sim.scenario.loader import flow_override
+
+    out = [flow_override(k, v) for k, v in d.fixed.items()]
+    if d.seed is not None:
+        out.append(f"seed={d.seed}")
+    out.append("replications=1")
+    if d.horizon_min is not None:
+        out.append(f"horizon_min={d.horizon_min!r}")
+    if not d.background:
+        out += ["incidents.background.rate_per_household_per_day=0", "incidents.background.rate_per_hour=null",
+                "incidents.hazards=[]", "incidents.trace_file=null"]
+    return out
+
+
+def load_drill(path: str | Path, extra_overrides: list[str] | None = None) -> LoadedDrill:
+    shown = str(path)
+    data, origins = read_yaml(Path(path))
+    origins = {k: (shown, v[1]) for k, v in origins.items()}
+    try:
+        drill = Drill.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(problems_from_validation(exc, origins, shown, root=Drill)) from None
+    scen_path = Path(path).parent / drill.scenario
+    if not scen_path.is_file():
+        f, line = locate(origins, ("scenario",), shown)
+        raise ScenarioError([Problem(f, line, "scenario", drill.scenario, f"scenario file not found ({scen_path})")])
+    loaded = load_scenario(scen_path, drill_overrides(drill) + list(extra_overrides or []))
+    table = territory_table(loaded)
+    grids, towns, comms = set(table.grid), set(table.town), set(table.community)
+    problems = []
+    horizon = loaded.scenario.horizon_min + loaded.scenario.drain_min
+    for n, inj in enumerate(drill.injects):
+        def bad(field: str, value: Any, msg: str, idx: int | None = None) -> None:
+            loc: tuple[Any, ...] = ("injects", n, field) + (() if idx is None else (idx,))
+            f, line = locate(origins, loc, shown)
+            problems.append(Problem(f, line, f"injects[{n}].{field}" + ("" if idx is None else f"[{idx}]"), value,
+                                    msg))
+        if inj.grid is not None and inj.grid not in grids:
+            bad("grid", inj.grid, f"names no grid; grid ids look like {table.grid[0]!r}")
+        for i, g in enumerate(inj.grids):
+            if g not in grids:
+                bad("grids", g, f"names no grid; grid ids look like {table.grid[0]!r}", i)
+        for i, t in enumerate(inj.towns):
+            if t not in towns:
+                bad("towns", t, "names no town; towns are " + ", ".join(sorted(towns)[:8]), i)
+        for i, c in enumerate(inj.communities):
+            if c not in comms:
+                bad("communities", c, "names no community; e.g. " + ", ".join(sorted(comms)[:5]), i)
+        if drill.at_min(inj) >= horizon:
+            bad("at", inj.at, f"is after the end of the drill run ({min_to_clock(horizon, drill.start_min)}); "
+                              "raise horizon_min")
+    if problems:
+        raise ScenarioError(problems)
+    return LoadedDrill(drill, shown, origins, loaded)
