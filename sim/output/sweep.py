@@ -27,6 +27,7 @@ from sim.experiment.manifest import git_commit, package_versions
 from sim.experiment.spec import LoadedExperiment, load_experiment
 from sim.experiment.sweep import Plan, SweepProgress, execute, make_plan, read_runs
 from sim.output import sweep_plots
+from sim.output.report import write_report
 from sim.output.tables import write_json
 
 
@@ -152,13 +153,16 @@ def run_sweep(experiment: str | Path | LoadedExperiment, out: str | Path | None 
                disable=not progress, smoothing=0.1)
     client = None
     executor = None
+    workers = jobs
     if scheduler:
         from dask.distributed import Client
 
         client = Client(scheduler)
         executor = client.get_executor()
+        workers = sum(client.nthreads().values())
     try:
-        prog = execute(plan, out_dir, jobs=jobs, executor=executor, resume=resume, on_run=lambda _r: bar.update(1))
+        prog = execute(plan, out_dir, jobs=jobs, executor=executor, resume=resume, on_run=lambda _r: bar.update(1),
+                       workers=workers)
     finally:
         bar.close()
         if client is not None:
@@ -189,6 +193,7 @@ def run_sweep(experiment: str | Path | LoadedExperiment, out: str | Path | None 
         "wall_seconds_this_call": round(time.perf_counter() - t0, 3),
     })
     write_json(out_dir / "sweep.json", manifest)
+    write_report(out_dir)
     return SweepOutcome(out_dir, plan, prog, summary, sobol)
 
 
