@@ -21,6 +21,7 @@ import yaml
 from sim.errors import Problem, ScenarioError
 from sim.experiment.manifest import git_commit, package_versions, sha256
 from sim.model import Model, ReplicationResult, build_model, run_drill
+from sim.output.report import write_report
 from sim.output.tables import IncidentWriter, write_json
 from sim.scenario import from_resolved, resolved_yaml
 from sim.scenario.drill import Drill, LoadedDrill, clock_to_min, load_drill, min_to_clock
@@ -153,6 +154,15 @@ def narrative(records: list[dict[str, Any]], drill: Drill) -> list[str]:
     return out
 
 
+def _activation_for(res: ReplicationResult, at: float) -> float | None:
+    """The activation that puts the district in emergency mode at `at`: the one in force then (it may have
+    come earlier, by the threshold rule or another inject), else the first after `at`; None if none."""
+    before = [t for t in res.activations if t <= at + 1e-9]
+    if before and not any(before[-1] < d <= at + 1e-9 for d in res.deactivations):
+        return before[-1]
+    return next((t for t in res.activations if t >= at - 1e-9), None)
+
+
 def after_action(drill: Drill, res: ReplicationResult) -> list[dict[str, Any]]:
     labels: list[str] = res.extra.get("labels", [])
     index = {lab: i for i, lab in enumerate(labels) if lab}
@@ -165,7 +175,7 @@ def after_action(drill: Drill, res: ReplicationResult) -> list[dict[str, Any]]:
         if exp is not None:
             due = at + exp.within_min
             if exp.action == "activated":
-                sim_t = next((t for t in res.activations if t >= at - 1e-9), None)
+                sim_t = _activation_for(res, at)
             elif inj.id in index:
                 v = float(res.incidents[STAGE_COLUMN[exp.action]][index[inj.id]])
                 sim_t = None if v != v else v
@@ -264,6 +274,7 @@ def replay_drill(path: str | Path, seed: int | None = None, out: str | Path | No
         "git_commit": git_commit(), "started_at": datetime.now().isoformat(timespec="seconds"),
         "wall_seconds": round(time.perf_counter() - t0, 3),
     })
+    write_report(out_dir)
     return ReplayOutcome(out_dir, drill, records, story, rows, events_sha)
 
 

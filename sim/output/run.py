@@ -20,12 +20,13 @@ from sim.experiment import PHASE_KPIS, Failure, iter_replications, mean_ci, repl
 from sim.experiment.manifest import git_commit, package_versions, sha256
 from sim.model import Model, ReplicationResult, build_model
 from sim.output import plots
+from sim.output.report import write_report
 from sim.output.tables import IncidentWriter, MobilisationWriter, mobilisation_rows, write_json, write_kpi_csv
 from sim.scenario import LoadedScenario, resolved_yaml
 from sim.scenario.schema import CLASSES
 
 RUN_FILES = ("scenario.resolved.yaml", "manifest.json", "incidents.csv", "kpis.csv", "summary.json",
-             "mobilisation.csv", "response_ecdf.png", "mobilisation.png", "response_map.png")
+             "mobilisation.csv", "response_ecdf.png", "mobilisation.png", "response_map.png", "report.html")
 
 
 @dataclass
@@ -173,4 +174,5 @@ def run_scenario(loaded: LoadedScenario, out_dir: str | Path | None = None, jobs
         "wall_seconds": round(time.perf_counter() - t0, 3),
     }
     write_json(out / "manifest.json", manifest)
+    write_report(out)
     return RunOutcome(out, summary, failures, flags)
