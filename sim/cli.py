@@ -86,6 +86,8 @@ def _replay(args: argparse.Namespace) -> int:
             except EOFError:
                 print()
                 break
+            if not sys.stdin.isatty():
+                print()  # nothing echoed the key press: end the line ourselves
             if key.strip().lower() == "q":
                 break
     elif not args.quiet:

@@ -237,12 +237,14 @@ class District:
             if on:
                 self._unit_on(u, self.epoch)
         self.onset_l = self.inc.onset.tolist()
+        # a drill's injects first: at the same minute they take effect before that minute's incidents,
+        # whether or not an incident came before (the first arrival would otherwise be scheduled ahead)
+        for d in self.disruptions:
+            self._soon(d.at_min, self._disrupt, d)
         if self.n:
             self._at(self.onset_l[0], self._arrival, 0)
         if sc.switch.activation == "scheduled":
             self._at(sc.switch.scheduled_min, self._activate)
-        for d in self.disruptions:
-            self._soon(d.at_min, self._disrupt, d)
         end = sc.horizon_min + sc.drain_min
         if until is not None:
             end = min(end, until)
@@ -412,7 +414,7 @@ class District:
         if self.assigned[i] >= self.need[i] and self.waiting_flag[i]:
             self._unwait(i)
         tt = 0.0 if on_spot else self.travel[self.u_loc_l[u], self.grid[i]]
-        if self.n_roads and self.road_until[self.grid[i]] > now:  # a closed road: detour or wait
+        if self.n_roads and not on_spot and self.road_until[self.grid[i]] > now:  # a closed road: detour or wait
             g = self.grid[i]
             tt = tt * self.road_factor[g] + self.road_extra[g]
         if tt > 0:
@@ -654,6 +656,11 @@ class District:
             for g in d.grids:
                 if self.road_until[g] <= now:
                     self.road_factor[g], self.road_extra[g] = 1.0, 0.0
+                else:  # another closure of this grid still lasts: its detour applies again
+                    live = [o for o in self.disruptions if o.kind == "road_closed" and g in o.grids
+                            and o.at_min <= now < o.until_min]
+                    last = max(live, key=lambda o: o.at_min)
+                    self.road_factor[g], self.road_extra[g] = last.factor, last.extra_min
         self._note("link_restored" if d.kind == "link_down" else "road_opened", d.label)
 
     def _activate(self) -> None:

@@ -8,14 +8,23 @@ scenarios: file, line, field, value and what is allowed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from sim.errors import Problem, ScenarioError
-from sim.scenario.loader import LoadedScenario, Origins, load_scenario, locate, problems_from_validation, read_yaml
+from sim.scenario.loader import (
+    LoadedScenario,
+    Origins,
+    decode_utf8,
+    load_scenario,
+    locate,
+    problems_from_validation,
+    read_yaml,
+)
 from sim.scenario.references import territory_table
 from sim.scenario.schema import ClassName, ForceName, SeverityName, Strict
 
@@ -99,12 +108,16 @@ class Inject(Strict):
             raise ValueError("event 'road_closed' needs extra_min or factor to raise travel time")
         if self.event == "link_down" and not (self.towns or self.communities or self.grids):
             raise ValueError("event 'link_down' needs towns, communities or grids (whose reports are cut off)")
+        if self.event == "unavailable" and self.force == "party_member":
+            raise ValueError("force 'party_member' cannot be made unavailable: party members are counted per "
+                             "grid, not units; use grid_worker, town_team, village_team, group_team, "
+                             "resident_team, agency_duty or agency_team")
         if self.expected is not None:
             if self.event == "incident" and self.expected.action == "activated":
                 pass
             elif self.event != "incident" and self.expected.action != "activated":
-                raise ValueError(f"an inject of event {self.event!r} can only expect 'activated'; "
-                                 f"{', '.join(INCIDENT_ACTIONS)} belong to incident injects")
+                raise ValueError(f"expected.action {self.expected.action!r} is for incident injects: an inject "
+                                 f"of event {self.event!r} can only expect 'activated'")
         return self
 
 
@@ -169,19 +182,88 @@ def drill_overrides(d: Drill) -> list[str]:
     return out
 
 
+def _clock_scalars(path: Path, data: dict[str, Any]) -> None:
+    """YAML 1.1 reads an unquoted `8:30` or `10:00` as the base-60 integer 510 or 600; in a drill file the
+    times are clock times, so an unquoted one is kept as the text it was written as."""
+    root = yaml.compose(decode_utf8(path.read_bytes(), str(path)), Loader=yaml.SafeLoader)
+
+    def plain_clock(node: Any, key: str) -> str | None:
+        for k, v in node.value if isinstance(node, yaml.MappingNode) else ():
+            if (k.value == key and isinstance(v, yaml.ScalarNode) and v.style is None
+                    and _CLOCK.match(v.value)):
+                return str(v.value)
+        return None
+
+    if (text := plain_clock(root, "start_clock")) is not None:
+        data["start_clock"] = text
+    items = next((v for k, v in root.value if k.value == "injects"), None)
+    if not isinstance(items, yaml.SequenceNode) or not isinstance(data.get("injects"), list):
+        return
+    for node, item in zip(items.value, data["injects"]):
+        for key in ("at", "actual"):
+            if isinstance(item, dict) and (text := plain_clock(node, key)) is not None:
+                item[key] = text
+
+
+def _repeated_ids(data: dict[str, Any], origins: Origins, shown: str) -> list[Problem]:
+    """Each inject whose id an earlier inject already has, at the line of its id."""
+    items = data.get("injects")
+    first: dict[str, int] = {}
+    out = []
+    for n, item in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            continue
+        if item["id"] in first:
+            f, line = locate(origins, ("injects", n, "id"), shown)
+            k = first[item["id"]]
+            earlier = locate(origins, ("injects", k, "id"), shown)[1]
+            out.append(Problem(f, line, f"injects[{n}].id", item["id"],
+                               f"repeats the id of injects[{k}] (line {earlier}); each inject needs its own id"))
+        else:
+            first[item["id"]] = n
+    return out
+
+
+def _at_fixed(problems: list[Problem], drill: Drill, origins: Origins, shown: str) -> list[Problem]:
+    """Problems of the scenario keys set in `fixed` (applied as `--set` overrides), at their drill line."""
+    from sim.scenario.loader import flow_override
+
+    by_text = {f"--set {flow_override(k, v)}": k for k, v in drill.fixed.items()}
+    out = []
+    for q in problems:
+        key = by_text.get(q.file)
+        if key is None and q.file == "--set":  # an unknown key or list item, refused before it is applied
+            dotted = re.sub(r"\[(\d+)\]", r".\1", q.field)
+            key = next((k for k in drill.fixed if dotted == k or dotted.startswith(k + ".")), None)
+        if key is None:
+            out.append(q)
+            continue
+        f, line = locate(origins, ("fixed", key), shown)
+        out.append(replace(q, file=f, line=line, field=f"fixed: {q.field}"))
+    return out
+
+
 def load_drill(path: str | Path, extra_overrides: list[str] | None = None) -> LoadedDrill:
     shown = str(path)
     data, origins = read_yaml(Path(path))
     origins = {k: (shown, v[1]) for k, v in origins.items()}
+    _clock_scalars(Path(path), data)
     try:
         drill = Drill.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(problems_from_validation(exc, origins, shown, root=Drill)) from None
+        problems = problems_from_validation(exc, origins, shown, root=Drill)
+        repeated = _repeated_ids(data, origins, shown)
+        if repeated:  # at the repeated id's line, rather than at `injects`
+            problems = [q for q in problems if "ids must be unique" not in q.message] + repeated
+        raise ScenarioError(problems) from None
     scen_path = Path(path).parent / drill.scenario
     if not scen_path.is_file():
         f, line = locate(origins, ("scenario",), shown)
         raise ScenarioError([Problem(f, line, "scenario", drill.scenario, f"scenario file not found ({scen_path})")])
-    loaded = load_scenario(scen_path, drill_overrides(drill) + list(extra_overrides or []))
+    try:
+        loaded = load_scenario(scen_path, drill_overrides(drill) + list(extra_overrides or []))
+    except ScenarioError as exc:
+        raise ScenarioError(_at_fixed(exc.problems, drill, origins, shown)) from None
     table = territory_table(loaded)
     grids, towns, comms = set(table.grid), set(table.town), set(table.community)
     problems = []
@@ -206,6 +288,11 @@ def load_drill(path: str | Path, extra_overrides: list[str] | None = None) -> Lo
         if drill.at_min(inj) >= horizon:
             bad("at", inj.at, f"is after the end of the drill run ({min_to_clock(horizon, drill.start_min)}); "
                               "raise horizon_min")
+        elif inj.event == "incident" and drill.at_min(inj) >= loaded.scenario.horizon_min:
+            # no incident starts in the drain time (it only finishes the work under way): the model would drop it
+            bad("at", inj.at, "is after the last time an incident can start "
+                              f"({min_to_clock(loaded.scenario.horizon_min, drill.start_min)}, the end of "
+                              "horizon_min; drain_min only finishes the work under way); raise horizon_min")
     if problems:
         raise ScenarioError(problems)
     return LoadedDrill(drill, shown, origins, loaded)
