@@ -16,6 +16,7 @@ HEADLINE = (
     ("activation_min", "activation (min)", "{:.0f}"),
     ("peacetime.response_mean_min", "peacetime response mean", "{:.1f}"),
     ("emergency.response_mean_min", "emergency response mean", "{:.1f}"),
+    ("hazard.response_p90_min", "hazard response p90", "{:.1f}"),
 )
 
 
