@@ -54,51 +54,90 @@ def _fmt(x: Any) -> str:
     return str(_cell(x))
 
 
-def write_table(out: Path, name: str, rows: list[dict[str, Any]], columns: list[str]) -> None:
-    with open(out / f"{name}.csv", "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(columns)
-        for r in rows:
-            w.writerow([_fmt(r.get(c)) for c in columns])
-    data = {}
-    for c in columns:
-        vals = [_cell(r.get(c)) for r in rows]
-        if all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in vals):
-            # undefined values are null, as they are empty in the CSV
-            data[c] = pa.array([None if v is None or v != v else float(v) for v in vals], type=pa.float64())
-        else:
-            data[c] = pa.array([None if v is None else str(v) for v in vals], type=pa.string())
-    pq.write_table(pa.table(data), out / f"{name}.parquet")
+class TableWriter:
+    """A table written as it grows, to CSV and to Parquet in row groups, so a sweep of any size streams
+    from its run files to its tables without holding them in memory."""
+
+    def __init__(self, out: Path, name: str, columns: list[str], text: set[str], batch: int = 2000):
+        self.columns, self.text, self.size = columns, text, batch
+        self.fh = open(out / f"{name}.csv", "w", newline="", encoding="utf-8")
+        self.csv = csv.writer(self.fh, lineterminator="\n")
+        self.csv.writerow(columns)
+        self.schema = pa.schema([(c, pa.string() if c in text else pa.float64()) for c in columns])
+        self.parquet = pq.ParquetWriter(out / f"{name}.parquet", self.schema)
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.csv.writerow([_fmt(row.get(c)) for c in self.columns])
+        self.rows.append(row)
+        if len(self.rows) >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        arrays = []
+        for c in self.columns:
+            vals = [_cell(r.get(c)) for r in self.rows]
+            if c in self.text:
+                arrays.append(pa.array([None if v is None else str(v) for v in vals], type=pa.string()))
+            else:  # undefined values are null, as they are empty in the CSV
+                arrays.append(pa.array([None if v is None or v != v else float(v) for v in vals], type=pa.float64()))
+        self.parquet.write_batch(pa.record_batch(arrays, schema=self.schema))
+        self.rows = []
+
+    def close(self) -> None:
+        self.flush()
+        self.parquet.close()
+        self.fh.close()
+
+
+def _text_factors(plan: Plan) -> set[str]:
+    return {k for k in plan.design.keys
+            if not all(isinstance(p.values[k], (int, float)) and not isinstance(p.values[k], bool)
+                       for p in plan.points)}
 
 
 def collect(plan: Plan, out: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The runs table and the per-point summary, from the run files."""
+    """Stream the run files (in run-index order, so point by point) into runs.csv/.parquet; return the
+    failed runs (run, error) and the per-point summary (one row a design point)."""
     keys = plan.design.keys
     names = kpi_names()
-    runs: list[dict[str, Any]] = []
-    per_point: dict[int, list[dict[str, Any]]] = {}
-    for rec in read_runs(out, plan.n_runs):
-        point = plan.points[rec["point"]]
-        row = {"run": rec["run"], "point": rec["point"], "replication": rec["replication"], "seed": rec["seed"],
-               **point.values, "status": rec["status"], "error": rec["error"] or ""}
-        for k in names:
-            v = rec["kpis"].get(k)
-            row[k] = float("nan") if v is None else v
-        runs.append(row)
-        per_point.setdefault(rec["point"], []).append(row)
+    text = _text_factors(plan)
+    runs = TableWriter(out, "runs", ["run", "point", "replication", "seed", *keys, "status", "error", *names],
+                       text | {"status", "error"})
     summary = []
-    for p in plan.points:
-        rows = [r for r in per_point.get(p.index, []) if r["status"] == "ok"]
-        srow: dict[str, Any] = {"point": p.index, **p.values, "runs_ok": len(rows),
-                                "runs_failed": len(per_point.get(p.index, [])) - len(rows)}
-        for k in names:
-            m, lo, hi = mean_ci([r[k] for r in rows])
-            srow[k] = m
-            srow[f"{k}.ci95_low"] = lo
-            srow[f"{k}.ci95_high"] = hi
-        summary.append(srow)
-    del keys
-    return runs, summary
+    failed: list[dict[str, Any]] = []
+    records = iter(read_runs(out, plan.n_runs))
+    pending = next(records, None)
+    try:
+        for p in plan.points:
+            ok: list[dict[str, Any]] = []
+            n = 0
+            while pending is not None and pending["point"] == p.index:
+                rec = pending
+                row = {"run": rec["run"], "point": rec["point"], "replication": rec["replication"],
+                       "seed": rec["seed"], **p.values, "status": rec["status"], "error": rec["error"] or ""}
+                for k in names:
+                    v = rec["kpis"].get(k)
+                    row[k] = float("nan") if v is None else v
+                runs.add(row)
+                n += 1
+                if rec["status"] == "ok":
+                    ok.append({k: row[k] for k in names})
+                else:
+                    failed.append({"run": rec["run"], "error": rec["error"]})
+                pending = next(records, None)
+            srow: dict[str, Any] = {"point": p.index, **p.values, "runs_ok": len(ok), "runs_failed": n - len(ok)}
+            for k in names:
+                m, lo, hi = mean_ci([r[k] for r in ok])
+                srow[k] = m
+                srow[f"{k}.ci95_low"] = lo
+                srow[f"{k}.ci95_high"] = hi
+            summary.append(srow)
+    finally:
+        runs.close()
+    return failed, summary
 
 
 def sobol_table(plan: Plan, summary: list[dict[str, Any]], kpis: list[str]) -> dict[str, Any]:
@@ -167,14 +206,15 @@ def run_sweep(experiment: str | Path | LoadedExperiment, out: str | Path | None 
         bar.close()
         if client is not None:
             client.close()
-    runs, summary = collect(plan, out_dir)
+    failed, summary = collect(plan, out_dir)
     keys = plan.design.keys
     names = kpi_names()
-    write_table(out_dir, "runs", runs,
-                ["run", "point", "replication", "seed", *keys, "status", "error", *names])
-    write_table(out_dir, "summary", summary,
-                ["point", *keys, "runs_ok", "runs_failed",
-                 *[c for k in names for c in (k, f"{k}.ci95_low", f"{k}.ci95_high")]])
+    table = TableWriter(out_dir, "summary", ["point", *keys, "runs_ok", "runs_failed",
+                                             *[c for k in names for c in (k, f"{k}.ci95_low", f"{k}.ci95_high")]],
+                        _text_factors(plan))
+    for srow in summary:
+        table.add(srow)
+    table.close()
     sobol = None
     if plan.design.kind == "sobol":
         sobol = sobol_table(plan, summary, exp.spec.kpis)
@@ -183,9 +223,8 @@ def run_sweep(experiment: str | Path | LoadedExperiment, out: str | Path | None 
     else:
         sweep_plots.kpi_by_factor(out_dir, plan.design, summary, exp.spec.kpis)
     manifest = json.loads((out_dir / "sweep.json").read_text(encoding="utf-8"))
-    failed = [{"run": r["run"], "error": r["error"]} for r in runs if r["status"] != "ok"]
     manifest.update({
-        "runs_ok": sum(r["status"] == "ok" for r in runs), "runs_failed": len(failed), "failed": failed,
+        "runs_ok": sum(s["runs_ok"] for s in summary), "runs_failed": len(failed), "failed": failed,
         "runs_done_this_call": prog.ran, "runs_done_before": prog.done_before, "jobs": jobs,
         "executor": "dask" if scheduler else ("process pool" if jobs > 1 else "in process"),
         "versions": package_versions(), "git_commit": git_commit(),
