@@ -140,9 +140,18 @@ def collect(plan: Plan, out: Path) -> tuple[list[dict[str, Any]], list[dict[str,
     return failed, summary
 
 
-def sobol_table(plan: Plan, summary: list[dict[str, Any]], kpis: list[str]) -> dict[str, Any]:
-    """First-order and total Sobol indices per KPI with bootstrap 95 % intervals (scipy.stats.sobol_indices)."""
+def _sobol(f: dict[str, np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
     from scipy.stats import sobol_indices
+
+    res = sobol_indices(func=f, n=n)  # with given evaluations nothing is sampled: no random state used
+    return np.atleast_1d(res.first_order), np.atleast_1d(res.total_order)
+
+
+def sobol_table(plan: Plan, summary: list[dict[str, Any]], kpis: list[str]) -> dict[str, Any]:
+    """First-order and total Sobol indices per KPI (scipy.stats.sobol_indices on the design point means) with
+    95 % percentile-bootstrap intervals over the n base samples, seeded by `design_seed` so the same sweep
+    gives the same intervals (scipy's own SobolResult.bootstrap cannot be seeded)."""
+    from scipy.stats import bootstrap
 
     n, d = plan.design.sobol_n, len(plan.design.keys)
     assert n is not None
@@ -153,24 +162,32 @@ def sobol_table(plan: Plan, summary: list[dict[str, Any]], kpis: list[str]) -> d
             out[kpi] = {"note": "not computed: the KPI is undefined at some design point or does not vary"}
             continue
         f = {"f_A": y[:n].reshape(1, n), "f_B": y[n:2 * n].reshape(1, n), "f_AB": y[2 * n:].reshape(d, 1, n)}
-        with warnings.catch_warnings():  # degenerate bootstrap samples of an inert factor give null intervals
+        first, total = _sobol(f, n)
+
+        def statistic(idx: np.ndarray) -> np.ndarray:
+            idx = idx.astype(int)
+            a, b = _sobol({"f_A": f["f_A"][:, idx], "f_B": f["f_B"][:, idx], "f_AB": f["f_AB"][..., idx]}, n)
+            return np.concatenate([a, b])
+
+        rng = np.random.default_rng(plan.experiment.spec.design_seed)
+        kw = dict(statistic=statistic, method="percentile", n_resamples=999, confidence_level=0.95,
+                  vectorized=False)
+        with warnings.catch_warnings():  # resamples of an inert factor can be degenerate: null intervals
             warnings.simplefilter("ignore")
             try:
-                res = sobol_indices(func=f, n=n, rng=np.random.default_rng(plan.experiment.spec.design_seed))
+                ci = bootstrap((np.arange(n, dtype=float),), rng=rng, **kw).confidence_interval
             except TypeError:  # scipy before 1.15
-                res = sobol_indices(func=f, n=n,
-                                    random_state=np.random.default_rng(plan.experiment.spec.design_seed))
-            boot = res.bootstrap(confidence_level=0.95, n_resamples=999)
+                ci = bootstrap((np.arange(n, dtype=float),), random_state=rng, **kw).confidence_interval
         rows = []
         for i, key in enumerate(plan.design.keys):
             rows.append({
                 "factor": key,
-                "first_order": float(np.atleast_1d(res.first_order)[i]),
-                "first_order_ci95_low": float(np.atleast_1d(boot.first_order.confidence_interval.low)[i]),
-                "first_order_ci95_high": float(np.atleast_1d(boot.first_order.confidence_interval.high)[i]),
-                "total_order": float(np.atleast_1d(res.total_order)[i]),
-                "total_order_ci95_low": float(np.atleast_1d(boot.total_order.confidence_interval.low)[i]),
-                "total_order_ci95_high": float(np.atleast_1d(boot.total_order.confidence_interval.high)[i]),
+                "first_order": float(first[i]),
+                "first_order_ci95_low": float(ci.low[i]),
+                "first_order_ci95_high": float(ci.high[i]),
+                "total_order": float(total[i]),
+                "total_order_ci95_low": float(ci.low[d + i]),
+                "total_order_ci95_high": float(ci.high[d + i]),
             })
         out[kpi] = {"indices": rows}
     return out
