@@ -9,7 +9,7 @@ from __future__ import annotations
 import traceback
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Iterator
 
 from sim.model import Model, ReplicationResult, run_replication
 
@@ -43,15 +43,11 @@ def _safe(model: Model, replication: int) -> ReplicationResult | Failure:
 
 
 def iter_replications(model: Model, replications: list[int], jobs: int = 1,
-                      executor: Executor | None = None,
-                      on_done: Callable[[int], None] | None = None) -> Iterator[ReplicationResult | Failure]:
+                      executor: Executor | None = None) -> Iterator[ReplicationResult | Failure]:
     """Yield each replication's result in index order, as soon as it and all before it are done."""
     if executor is None and jobs <= 1:
         for r in replications:
-            out = _safe(model, r)
-            if on_done:
-                on_done(r)
-            yield out
+            yield _safe(model, r)
         return
     own = executor is None
     ex = executor or ProcessPoolExecutor(max_workers=jobs, initializer=_init, initargs=(model,))
@@ -60,9 +56,6 @@ def iter_replications(model: Model, replications: list[int], jobs: int = 1,
             futures = [ex.submit(_one, r) for r in replications]
         else:
             futures = [ex.submit(_safe, model, r) for r in replications]
-        if on_done:
-            for r, f in zip(replications, futures):
-                f.add_done_callback(lambda _f, r=r: on_done(r))
         for f in futures:
             yield f.result()
     finally:
