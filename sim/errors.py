@@ -36,6 +36,3 @@ class ScenarioError(Exception):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
 
-
-class RunError(Exception):
-    """A replication failed part-way; names which one, so finished outputs can be kept and reported."""

@@ -11,20 +11,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from sim.errors import Problem, ScenarioError
 from sim.experiment.kpis import kpi_names
 from sim.scenario import LoadedScenario, load_scenario
+from sim.scenario.schema import Strict
 from sim.scenario.loader import (Origins, flow_override, fmt_loc, known_key, locate, problems_from_validation,
                                  read_yaml)
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-
-class Range(_Strict):
+class Range(Strict):
     low: float
     high: float
     steps: Annotated[int, Field(ge=2)] | None = None
@@ -36,7 +33,7 @@ class Range(_Strict):
         return self
 
 
-class Distribution(_Strict):
+class Distribution(Strict):
     """A continuous distribution for Latin hypercube and Sobol designs (sampled through its quantiles)."""
 
     kind: Literal["uniform", "loguniform", "triangular", "normal"]
@@ -83,7 +80,7 @@ class Distribution(_Strict):
         return self.low, self.high
 
 
-class Factor(_Strict):
+class Factor(Strict):
     key: str
     values: list[Any] | None = None
     range: Range | None = None
@@ -136,7 +133,7 @@ class Factor(_Strict):
         return self.cast(lo), self.cast(hi)
 
 
-class Experiment(_Strict):
+class Experiment(Strict):
     name: str = "experiment"
     description: str = ""
     scenario: str

@@ -85,7 +85,6 @@ class District:
             if fs not in force_sets:
                 force_sets.append(fs)
             self.cls_group.append(force_sets.index(fs))
-        self.group_forces = force_sets
         self.cls_party = ["party_member" in r.forces for r in rules]
         self.must = [({CLASSES.index(c) for c in r.must_report}, {SEVERITIES.index(s) for s in r.must_report_severities})
                      for r in self.rules]

@@ -28,8 +28,6 @@ from sim.scenario.loader import (
 from sim.scenario.references import territory_table
 from sim.scenario.schema import ClassName, ForceName, SeverityName, Strict
 
-INCIDENT_ACTIONS = ("discovered", "reported", "dispatched", "first_arrival", "staffed", "closed")
-EVENTS = ("incident", "unavailable", "link_down", "road_closed", "activate")
 
 _CLOCK = re.compile(r"^(\d{1,3}):([0-5]\d)$")
 

@@ -25,7 +25,6 @@ FORCES = (
     "agency_team",
     "party_member",
 )
-LEVELS = ("community", "town")
 AGENCY_TEAM_MIN_RATIO = 0.20
 
 NonNeg = Annotated[float, Field(ge=0)]
