@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SCENARIO ?= scenarios/gaoming.yaml
 ARGS ?=
 
-.PHONY: run test bench clean setup
+.PHONY: run test lint bench clean setup
 
 setup: $(STAMP)
 
@@ -19,8 +19,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/mobsim run $(SCENARIO) $(ARGS)
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest -n 2 -q $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check sim tests benchmarks
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_core.py

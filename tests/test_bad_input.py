@@ -92,7 +92,7 @@ CASES = [
          "bad.yaml:3: YAML syntax error:", ("'\\t'",)),
     Case("top_level_list", {"bad.yaml": "- name: x\n- seed: 1\n"}, validate(),
          "bad.yaml:1: got [{'name': 'x'}, {'seed': 1}];", ("must be a mapping of keys, not a list",)),
-    Case("not_utf8_yaml", {"bad.yaml": "name: x\n".encode() + "description: 沙塘\n".encode("gbk")}, validate(),
+    Case("not_utf8_yaml", {"bad.yaml": b"name: x\n" + "description: 沙塘\n".encode("gbk")}, validate(),
          "bad.yaml:2: got b'", ("not UTF-8 text",)),
     Case("nonexistent_file", {}, validate(file="nothere.yaml"), "nothere.yaml: file not found"),
     # ---------------------------------------------------------------- extends

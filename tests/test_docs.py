@@ -294,7 +294,7 @@ def test_walker_sees_new_fields():
     rule = create_model("ClassRule2", __base__=schema.ClassRule, dummy_flag=(bool, False))
     incidents = create_model("Incidents2", __base__=schema.Incidents,
                              hazards=(list[hazard], Field(default_factory=list)),  # type: ignore[valid-type]
-                             classes=(dict[schema.ClassName, typing.Optional[rule]],  # type: ignore[valid-type]
+                             classes=(dict[schema.ClassName, rule | None],  # type: ignore[valid-type]
                                       Field(default_factory=dict)))
     root = create_model("Scenario2", __base__=Scenario, dummy_top=(int, 0),
                         territory=(territory, Field(default_factory=territory)),

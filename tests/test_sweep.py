@@ -382,7 +382,7 @@ def test_target_from_the_command_line(target_exp, tmp_path, capsys):
     printed = capsys.readouterr().out
     res = json.loads(out.read_text())
     assert res["largest"] and not res["at_most"] and 0.05 < res["answer"] < 0.6 and res["warnings"] == []
-    assert f"The largest forces.agencies.team_ratio that keeps utilisation.agency_team at least 0.5" in printed
+    assert "The largest forces.agencies.team_ratio that keeps utilisation.agency_team at least 0.5" in printed
     for e in res["evaluations"]:
         assert e["meets"] == (e["value"] <= res["answer"]) == (e["bound"] >= 0.5), e
     above = min(e["value"] for e in res["evaluations"] if e["value"] > res["answer"])

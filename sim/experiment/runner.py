@@ -7,9 +7,9 @@ whichever executor ran them, and they are handed back ordered by replication ind
 from __future__ import annotations
 
 import traceback
+from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Iterator
 
 from sim.model import Model, ReplicationResult, run_replication
 

@@ -16,9 +16,8 @@ from pydantic import Field, ValidationError, model_validator
 from sim.errors import Problem, ScenarioError
 from sim.experiment.kpis import kpi_names
 from sim.scenario import LoadedScenario, load_scenario
+from sim.scenario.loader import Origins, flow_override, fmt_loc, known_key, locate, problems_from_validation, read_yaml
 from sim.scenario.schema import Strict
-from sim.scenario.loader import (Origins, flow_override, fmt_loc, known_key, locate, problems_from_validation,
-                                 read_yaml)
 
 
 class Range(Strict):
@@ -214,7 +213,8 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
     # every value a factor can take must be one the scenario accepts
     for i, fac in enumerate(spec.factors):
         if fac.values is not None:
-            checks = [(("factors", i, "values", j), v) for j, v in enumerate(fac.values)]
+            checks: list[tuple[tuple[Any, ...], Any]] = [(("factors", i, "values", j), v)
+                                                         for j, v in enumerate(fac.values)]
         else:
             field = "range" if fac.range is not None else "distribution"
             lo, hi = fac.bounds()

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import yaml
 
@@ -185,7 +186,7 @@ def chunk_size(n_todo: int, workers: int) -> int:
 
 
 def execute(plan: Plan, out: Path, jobs: int = 1, executor: Executor | None = None, resume: bool = False,
-            on_run: Callable[[dict[str, Any]], None] | None = None, workers: int | None = None) -> SweepProgress:
+            on_run: Callable[[dict[str, Any]], object] | None = None, workers: int | None = None) -> SweepProgress:
     """Run every missing run of the plan, writing each as it finishes; returns what happened.
     `workers`: how many workers `executor` has (sets the runs per task)."""
     done = prepare_folder(plan, out, resume)

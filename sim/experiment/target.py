@@ -8,20 +8,20 @@ the factor's range, then bisects; it says so when the evidence is not monotone.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from scipy import stats
 
 from sim.errors import Problem, ScenarioError
 from sim.experiment.kpis import kpi_names
+from sim.experiment.manifest import sha256
 from sim.experiment.spec import LoadedExperiment, fixed_overrides, override
 from sim.experiment.stats import mean_ci
 from sim.experiment.sweep import execute_run
-from sim.experiment.manifest import sha256
 from sim.scenario import load_scenario, read_scenario, resolved_yaml
 
 
@@ -163,11 +163,11 @@ def _bisect(evaluate: Callable[[float], Evaluation], bad: float, good: float, gr
                 i = mid
         return float(grid[j])
     while abs(good - bad) > tol:
-        mid = round((bad + good) / 2, digits)
-        if mid in (bad, good):
+        half = round((bad + good) / 2, digits)
+        if half in (bad, good):
             break
-        if ok(evaluate(mid)):
-            good = mid
+        if ok(evaluate(half)):
+            good = half
         else:
-            bad = mid
+            bad = half
     return float(good)

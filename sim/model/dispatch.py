@@ -7,7 +7,8 @@ next from the incidents waiting for hands: the smallest `key`.
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 
 class DispatchPolicy(Protocol):

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import simpy
@@ -98,11 +99,12 @@ class District:
         self.r_comply = rrng.uniform(size=n).tolist()
         z = rrng.standard_normal((n, 3))
         # per phase: the first hop's factor (direct reports) and the running sum over hops
-        self.hop_first, self.hop_sum = [], []
-        for r in self.rules:
-            fac = lognormal_factor(r.hop_cv, z)
+        self.hop_first: list[list[float]] = []
+        self.hop_sum: list[list[float]] = []
+        for rr in self.rules:
+            fac = lognormal_factor(rr.hop_cv, z)
             self.hop_first.append(fac[:, 0].tolist())
-            self.hop_sum.append(fac[:, : len(r.route) + 1].sum(axis=1).tolist())
+            self.hop_sum.append(fac[:, : len(rr.route) + 1].sum(axis=1).tolist())
         self.disc_factor = inc.discovery_factor.tolist()
         self.trigger_sev = SEVERITIES.index(sc.switch.threshold.severity)
         self.trng = stream(sc.seed, replication, "travel")
@@ -162,7 +164,7 @@ class District:
         self.scope_mask = [(u_town == t) | (u_town == -1) for t in range(len(terr.town_ids))]
         self.force_groups = [[g for g, fs in enumerate(force_sets) if f in fs] for f in range(len(FORCES))]
         self.scope_town = sc.dispatch.peacetime_scope == "town"
-        self.waiting = [[[] for _ in terr.town_ids] for _ in force_sets]
+        self.waiting: list[list[list[int]]] = [[[] for _ in terr.town_ids] for _ in force_sets]
         self.n_waiting = 0
         self.busy = [0.0] * len(FORCES)
         self.travel = terr.travel_min
@@ -452,7 +454,8 @@ class District:
             t = self.u_town_l[u]
             towns = [t] if (self.phase == PEACE and self.scope_town and t >= 0) else range(len(self.terr.town_ids))
             pol = self.policy
-            best = best_key = None
+            best: int | None = None
+            best_key: Any = None
             if pol.heads_only:  # lists are in ready order: the oldest head wins
                 for grp in self.force_groups[f]:
                     lists = self.waiting[grp]
@@ -794,7 +797,7 @@ class District:
             served.append(names[mask])
         # mobilisation: people in place per force over time, from the on/off log
         mob: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        on_duty = {}
+        on_duty: dict[str, float] = {}
         for f, name in enumerate(FORCES):
             rows = [(t, d) for t, ff, d in self.mob if ff == f]
             times = np.array([t for t, _ in rows], dtype=float)
@@ -805,10 +808,11 @@ class District:
                 on_duty[name] = float((counts * spans).sum())
             else:
                 on_duty[name] = 0.0
-        busy = {FORCES[f]: self.busy[f] for f in range(len(FORCES))}
+        busy: dict[str, float] = {FORCES[f]: self.busy[f] for f in range(len(FORCES))}
         return ReplicationResult(
             replication=self.replication, incidents=cols, served_by=served, phase=np.array(self.inc_phase),
-            activations=[float(t) for t in self.activations], deactivations=[float(t) for t in self.deactivations], branches=self.branches,
+            activations=[float(t) for t in self.activations],
+            deactivations=[float(t) for t in self.deactivations], branches=self.branches,
             mobilisation=mob, force_size=self.size, busy_min=busy, on_duty_min=on_duty, n_events=self.n_events,
             end_min=end, log=self.log, extra={"labels": self.inc.label},
         )

@@ -70,7 +70,7 @@ def build_forces(sc: Scenario, terr: Territory, replication: int) -> Forces:
     absent = rng.uniform(size=gw.full_time) < gw.absence_share
     pt_on = rng.uniform(size=gw.part_time) < gw.part_time_availability
     pt_home = [(w * G // gw.part_time) if gw.part_time else 0 for w in range(gw.part_time)]
-    backup_free = {}
+    backup_free: dict[int, list[int]] = {}
     for w in range(gw.part_time):
         backup_free.setdefault(pt_home[w], []).append(w)
     covered_by_b = np.zeros(gw.part_time, dtype=bool)
@@ -105,9 +105,9 @@ def build_forces(sc: Scenario, terr: Territory, replication: int) -> Forces:
         else:
             bases = []
             for c in range(len(terr.community_ids)):
-                grids = np.flatnonzero(terr.grid_comm == c)
+                in_comm = np.flatnonzero(terr.grid_comm == c)
                 for j in range(team.per_unit):
-                    g = int(grids[j % len(grids)])
+                    g = int(in_comm[j % len(in_comm)])
                     bases.append((g, int(terr.grid_town[g])))
         per = team.per_unit if name != "group_team" else 1
         for loc, town in bases:

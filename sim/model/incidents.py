@@ -6,7 +6,9 @@ rules (common random numbers), and costs one numpy call per input instead of one
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +36,7 @@ class IncidentTable:
         return len(self.onset)
 
 
-def _pick(rng: np.random.Generator, mix: dict[str, float], names: tuple[str, ...], n: int) -> np.ndarray:
+def _pick(rng: np.random.Generator, mix: Mapping[Any, float], names: tuple[str, ...], n: int) -> np.ndarray:
     p = np.array([mix.get(k, 0.0) for k in names], dtype=float)
     return rng.choice(len(names), n, p=p / p.sum())
 
@@ -75,7 +77,7 @@ def generate_incidents(sc: Scenario, terr: Territory, replication: int, trace: T
             np.sort(arr.uniform(0, H, n)),
             arr.choice(terr.n_grids, n, p=hh / hh.sum()) if n else np.zeros(0, dtype=np.int64),
             _pick(crng, {c: r.share for c, r in inc.classes.items()}, CLASSES, n),
-            _pick(srng, dict(inc.background.severity_mix), SEVERITIES, n),
+            _pick(srng, inc.background.severity_mix, SEVERITIES, n),
             np.full(n, 0),
             np.ones(n),
         )]
@@ -99,8 +101,8 @@ def generate_incidents(sc: Scenario, terr: Territory, replication: int, trace: T
             parts.append((
                 np.sort(arr.uniform(start, end, m)),
                 arr.choice(terr.n_grids, m, p=w / w.sum()) if m else np.zeros(0, dtype=np.int64),
-                _pick(crng, dict(hz.class_mix), CLASSES, m),
-                _pick(srng, dict(hz.severity_mix), SEVERITIES, m),
+                _pick(crng, hz.class_mix, CLASSES, m),
+                _pick(srng, hz.severity_mix, SEVERITIES, m),
                 np.full(m, 1),
                 np.full(m, hz.discovery_factor),
             ))

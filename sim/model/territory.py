@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.model.streams import FIXED, stream
 from sim.scenario.references import TerritoryTable
 from sim.scenario.schema import GRID_KINDS, Scenario
-from sim.model.streams import FIXED, stream
 
 
 @dataclass

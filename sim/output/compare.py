@@ -195,17 +195,17 @@ def paired_difference(a: list[float] | np.ndarray, b: list[float] | np.ndarray,
     Pairs where either value is undefined (NaN) are left out. All differences exactly zero give
     p = 1 and the interval [0, 0]; a constant non-zero difference gives p = 0 and [d, d].
     """
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    ok = ~(np.isnan(a) | np.isnan(b))
-    a, b = a[ok], b[ok]
-    d = b - a
+    xa, xb = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    ok = ~(np.isnan(xa) | np.isnan(xb))
+    xa, xb = xa[ok], xb[ok]
+    d = xb - xa
     n = len(d)
     out: dict[str, Any] = {"n": n, "a_mean": math.nan, "b_mean": math.nan, "diff_mean": math.nan,
                            "ci95_low": math.nan, "ci95_high": math.nan, "p_value": math.nan}
     if n == 0:
         return out
     m = float(d.mean())
-    out.update(a_mean=float(a.mean()), b_mean=float(b.mean()), diff_mean=m)
+    out.update(a_mean=float(xa.mean()), b_mean=float(xb.mean()), diff_mean=m)
     if not d.any():
         out.update(diff_mean=0.0, ci95_low=0.0, ci95_high=0.0, p_value=1.0)
     elif n >= 2 and float(np.ptp(d)) == 0:
@@ -215,7 +215,7 @@ def paired_difference(a: list[float] | np.ndarray, b: list[float] | np.ndarray,
         h = float(stats.t.ppf(0.5 + level / 2, n - 1)) * se
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            p = float(stats.ttest_rel(b, a).pvalue)
+            p = float(stats.ttest_rel(xb, xa).pvalue)
         out.update(ci95_low=m - h, ci95_high=m + h, p_value=p)
     return out
 

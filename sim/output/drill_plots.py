@@ -13,7 +13,7 @@ from matplotlib.patches import Patch  # noqa: E402
 
 from sim.scenario.drill import Drill, min_to_clock  # noqa: E402
 
-SAVE = {"dpi": 110, "metadata": {"Software": None}}
+SAVE: dict[str, Any] = {"dpi": 110, "metadata": {"Software": None}}
 STAGES = (("onset", "discovered", "#bbbbbb", "to discovery"), ("discovered", "reported", "#f2a541", "reporting"),
           ("reported", "dispatched", "#e4572e", "to dispatch"), ("dispatched", "arrived", "#8e6c8a", "travel"),
           ("arrived", "closed", "#17bebb", "on site"))

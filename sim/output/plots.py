@@ -6,6 +6,7 @@ PNG metadata carries no software version or date, so the same seed gives the sam
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -15,7 +16,7 @@ import numpy as np  # noqa: E402
 
 from sim.model import PHASES, Territory  # noqa: E402
 
-SAVE = {"dpi": 110, "metadata": {"Software": None}}
+SAVE: dict[str, Any] = {"dpi": 110, "metadata": {"Software": None}}
 
 
 def response_ecdf(path: Path, response: np.ndarray, phase: np.ndarray, targets: dict[str, float]) -> None:

@@ -11,10 +11,11 @@ import csv
 import json
 import math
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
@@ -187,7 +188,8 @@ def after_action(drill: Drill, res: ReplicationResult) -> list[dict[str, Any]]:
             "expected_by": min_to_clock(due, start) if due is not None else "",
             "simulated": min_to_clock(sim_t, start) if sim_t is not None else ("never" if exp else ""),
             "actual": min_to_clock(act_t, start) if act_t is not None else "",
-            "simulated_met": "" if exp is None else ("yes" if sim_t is not None and sim_t <= due + 1e-9 else "no"),
+            "simulated_met": "" if exp is None or due is None else (
+                "yes" if sim_t is not None and sim_t <= due + 1e-9 else "no"),
             "actual_met": "" if act_t is None or due is None else ("yes" if act_t <= due + 1e-9 else "no"),
             "gap_min": "" if gap is None else f"{gap:+.1f}",
         })

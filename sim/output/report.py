@@ -307,7 +307,9 @@ def run_page(d: Path) -> str:
     table = ('<p><label>Filter KPIs: <input id="kpi-filter" type="search" placeholder="e.g. emergency"></label> '
              '<span class="muted">Mean over replications with a 95 % confidence interval (Student t); '
              'shares in percent; times in minutes; n = replications where the KPI is defined.</span></p>'
-             + f'<div class="scroll">{_table(("KPI", "mean", "95 % CI low", "95 % CI high", "n"), rows, "kpi-table", numeric=(1, 2, 3, 4))}</div>'
+             + '<div class="scroll">'
+             + _table(("KPI", "mean", "95 % CI low", "95 % CI high", "n"), rows, "kpi-table", numeric=(1, 2, 3, 4))
+             + '</div>'
              if rows else '<p id="kpi-table" class="muted">No replication finished: no KPIs.</p>')
     flags = list(dict.fromkeys([*summary.get("flags", []), *manifest.get("flags", [])]))
     sections = [
@@ -334,7 +336,8 @@ def sweep_page(d: Path) -> str:
     exp = exp if isinstance(exp, dict) else {}
     rows = _read_csv(d / "summary.csv")
     cols = list(rows[0]) if rows else []
-    factors = [f.get("key") for f in exp.get("factors", []) if isinstance(f, dict) and f.get("key") in cols]
+    factors: list[str] = [str(f.get("key")) for f in exp.get("factors", [])
+                          if isinstance(f, dict) and f.get("key") in cols]
     if not factors and "runs_ok" in cols:  # no experiment file: the columns between point and runs_ok
         factors = cols[1:cols.index("runs_ok")]
     kpis = [k for k in exp.get("kpis", []) if k in cols]
@@ -517,7 +520,7 @@ def drill_frames(events: list[dict[str, Any]], grids: list[dict[str, str]], inje
     # where each disruption applies, as the model resolves it (towns, communities and grids named)
     by_id = {i.get("id"): i for i in injects if isinstance(i, dict)}
     area: dict[str, list[int]] = {}
-    for label, sp in spans.items():
+    for label in spans:
         inj = by_id.get(label, {})
         towns, comms, names = set(inj.get("towns") or []), set(inj.get("communities") or []), set(inj.get("grids") or [])
         cells = [i for i, g in enumerate(grids) if g["grid"] in names or g.get("town") in towns

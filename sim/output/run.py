@@ -78,7 +78,7 @@ class _Pool:
         if r.activations:
             self.activation.append(r.activations[0])
         per: dict[str, list[float]] = {}
-        for _rep, force, t, _k, share in mob:
+        for _rep, force, _t, _k, share in mob:
             per.setdefault(force, []).append(float(share))
         step = self.model.scenario.mobilisation_step_min
         self.times = np.arange(0.0, r.end_min + step / 2, step)
@@ -90,7 +90,7 @@ class _Pool:
         resp = np.concatenate(self.response) if self.response else np.zeros(0)
         phase = np.concatenate(self.phase) if self.phase else np.zeros(0, dtype=int)
         grid = np.concatenate(self.grid) if self.grid else np.zeros(0, dtype=int)
-        targets = {c: sc.incidents.classes[c].target_min for c in CLASSES if sc.incidents.classes[c].share > 0
+        targets: dict[str, float] = {c: sc.incidents.classes[c].target_min for c in CLASSES if sc.incidents.classes[c].share > 0
                    or sc.incidents.trace_file}
         plots.response_ecdf(out / "response_ecdf.png", resp, phase, targets)
         curves = {f: (self.times, np.mean(v, axis=0)) for f, v in self.curves.items() if self.times is not None}

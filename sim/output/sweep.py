@@ -166,7 +166,8 @@ def sobol_table(plan: Plan, summary: list[dict[str, Any]], kpis: list[str]) -> d
 
         def statistic(idx: np.ndarray) -> np.ndarray:
             idx = idx.astype(int)
-            a, b = _sobol({"f_A": f["f_A"][:, idx], "f_B": f["f_B"][:, idx], "f_AB": f["f_AB"][..., idx]}, n)
+            a, b = _sobol({"f_A": f["f_A"][:, idx], "f_B": f["f_B"][:, idx],  # noqa: B023 (used at once)
+                           "f_AB": f["f_AB"][..., idx]}, n)  # noqa: B023
             return np.concatenate([a, b])
 
         rng = np.random.default_rng(plan.experiment.spec.design_seed)

@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 
 from sim.experiment.design import Design  # noqa: E402
 
-SAVE = {"dpi": 100, "metadata": {"Software": None}}
+SAVE: dict[str, Any] = {"dpi": 100, "metadata": {"Software": None}}
 
 
 def _label(v: Any) -> str:
@@ -37,7 +37,8 @@ def kpi_by_factor(out: Path, design: Design, summary: list[dict[str, Any]], kpis
             for s in summary:
                 groups.setdefault(", ".join(f"{k.split('.')[-1]}={_label(s[k])}" for k in others), []).append(s)
             for name, rows in sorted(groups.items()):
-                x = np.array([s[key] if numeric else levels.index(_label(s[key])) for s in rows], dtype=float)  # type: ignore[union-attr]
+                x = np.array([float(s[key]) if levels is None else levels.index(_label(s[key])) for s in rows],
+                             dtype=float)
                 order = np.argsort(x, kind="stable")
                 y = np.array([rows[i][kpi] for i in order], dtype=float)
                 lo = np.array([rows[i][f"{kpi}.ci95_low"] for i in order], dtype=float)

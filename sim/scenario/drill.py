@@ -28,7 +28,6 @@ from sim.scenario.loader import (
 from sim.scenario.references import territory_table
 from sim.scenario.schema import ClassName, ForceName, SeverityName, Strict
 
-
 _CLOCK = re.compile(r"^(\d{1,3}):([0-5]\d)$")
 
 
@@ -194,7 +193,7 @@ def _clock_scalars(path: Path, data: dict[str, Any]) -> None:
 
     if (text := plain_clock(root, "start_clock")) is not None:
         data["start_clock"] = text
-    items = next((v for k, v in root.value if k.value == "injects"), None)
+    items = next((v for k, v in root.value if k.value == "injects"), None) if root is not None else None
     if not isinstance(items, yaml.SequenceNode) or not isinstance(data.get("injects"), list):
         return
     for node, item in zip(items.value, data["injects"]):
@@ -268,10 +267,10 @@ def load_drill(path: str | Path, extra_overrides: list[str] | None = None) -> Lo
     horizon = loaded.scenario.horizon_min + loaded.scenario.drain_min
     for n, inj in enumerate(drill.injects):
         def bad(field: str, value: Any, msg: str, idx: int | None = None) -> None:
-            loc: tuple[Any, ...] = ("injects", n, field) + (() if idx is None else (idx,))
+            loc: tuple[Any, ...] = ("injects", n, field) + (() if idx is None else (idx,))  # noqa: B023
             f, line = locate(origins, loc, shown)
-            problems.append(Problem(f, line, f"injects[{n}].{field}" + ("" if idx is None else f"[{idx}]"), value,
-                                    msg))
+            name = f"injects[{n}].{field}" + ("" if idx is None else f"[{idx}]")  # noqa: B023 (called in the loop)
+            problems.append(Problem(f, line, name, value, msg))
         if inj.grid is not None and inj.grid not in grids:
             bad("grid", inj.grid, f"names no grid; grid ids look like {table.grid[0]!r}")
         for i, g in enumerate(inj.grids):

@@ -168,7 +168,8 @@ def parse_override(text: str) -> tuple[Loc, Any]:
     key, _, raw = text.partition("=")
     key = key.strip()
     if not key or any(not p for p in key.split(".")):
-        raise ScenarioError([Problem("--set", None, key, raw, "the key must be a dotted path such as forces.agencies.team_ratio")])
+        raise ScenarioError([Problem("--set", None, key, raw,
+                                     "the key must be a dotted path such as forces.agencies.team_ratio")])
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -91,7 +92,7 @@ def _open_csv(path: str, field: str, not_found: str) -> io.StringIO:
     return io.StringIO(decode_utf8(raw, path, "save it as UTF-8 (in Excel: 'CSV UTF-8')"), newline="")
 
 
-def _check_width(row: dict, header: list[str], required: tuple[str, ...]) -> None:
+def _check_width(row: dict, header: Sequence[str], required: tuple[str, ...]) -> None:
     """A row too short for the required columns, or longer than the header (csv.DictReader fills the missing
     fields with None and files the extra ones under None)."""
     extra = row.get(None) or []

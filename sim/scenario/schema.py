@@ -8,30 +8,11 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-CLASSES = ("simple", "complex", "cross_cutting", "departmental", "urgent")
-SEVERITIES = ("minor", "serious", "major")
-GRID_KINDS = ("rural", "community", "building", "commercial", "industrial")
-FORCES = (
-    "grid_worker",
-    "town_team",
-    "village_team",
-    "group_team",
-    "resident_team",
-    "agency_duty",
-    "agency_team",
-    "party_member",
-)
-AGENCY_TEAM_MIN_RATIO = 0.20
-
-NonNeg = Annotated[float, Field(ge=0)]
-Pos = Annotated[float, Field(gt=0)]
-Prob = Annotated[float, Field(ge=0, le=1)]
-Count = Annotated[int, Field(ge=0)]
-Cv = Annotated[float, Field(ge=0, le=5)]
 ClassName = Literal["simple", "complex", "cross_cutting", "departmental", "urgent"]
 SeverityName = Literal["minor", "serious", "major"]
 GridKind = Literal["rural", "community", "building", "commercial", "industrial"]
@@ -45,6 +26,18 @@ ForceName = Literal[
     "agency_team",
     "party_member",
 ]
+#: the names in order, written once in the Literal types above (an index into these is a model code)
+CLASSES: tuple[ClassName, ...] = typing.get_args(ClassName)
+SEVERITIES: tuple[SeverityName, ...] = typing.get_args(SeverityName)
+GRID_KINDS: tuple[GridKind, ...] = typing.get_args(GridKind)
+FORCES: tuple[ForceName, ...] = typing.get_args(ForceName)
+AGENCY_TEAM_MIN_RATIO = 0.20
+
+NonNeg = Annotated[float, Field(ge=0)]
+Pos = Annotated[float, Field(gt=0)]
+Prob = Annotated[float, Field(ge=0, le=1)]
+Count = Annotated[int, Field(ge=0)]
+Cv = Annotated[float, Field(ge=0, le=5)]
 
 
 class Strict(BaseModel):
@@ -103,7 +96,7 @@ def _merge_typed(tp: Any, default: Any, given: Any) -> Any:
     return given
 
 
-def _mix_sums_to_one(mix: dict[str, float], what: str) -> None:
+def _mix_sums_to_one(mix: Mapping[Any, float], what: str) -> None:
     total = sum(mix.values())
     if abs(total - 1.0) > 1e-6:
         parts = ", ".join(f"{k} {v:g}" for k, v in mix.items())
@@ -124,7 +117,11 @@ class HouseholdRange(Strict):
         return self
 
 
-def _default_households() -> dict[str, HouseholdRange]:
+def _rural_only() -> dict[GridKind, float]:
+    return {"rural": 1.0}
+
+
+def _default_households() -> dict[GridKind, HouseholdRange]:
     # Hangzhou (003): 100-150 households a grid in a village, 200-300 in an urban community.
     return {
         "rural": HouseholdRange(min=100, max=150),
@@ -141,7 +138,7 @@ class Generator(Strict):
     towns: Annotated[int, Field(ge=1)] = 1
     communities: Annotated[int, Field(ge=1)] = 1
     grids: Annotated[int, Field(ge=1)] = 1
-    kind_mix: dict[GridKind, Prob] = Field(default_factory=lambda: {"rural": 1.0})
+    kind_mix: dict[GridKind, Prob] = Field(default_factory=_rural_only)
     households: dict[GridKind, HouseholdRange] = Field(default_factory=_default_households)
     extent_km: NonNeg = 20.0
     town_radius_km: NonNeg = 3.0
@@ -154,7 +151,7 @@ class Generator(Strict):
             raise ValueError(f"communities ({self.communities}) must be at least towns ({self.towns})")
         if self.grids < self.communities:
             raise ValueError(f"grids ({self.grids}) must be at least communities ({self.communities})")
-        _mix_sums_to_one(dict(self.kind_mix), "kind_mix")
+        _mix_sums_to_one(self.kind_mix, "kind_mix")
         return self
 
 
@@ -265,6 +262,10 @@ class Forces(Strict):
 # --------------------------------------------------------------------------- incidents
 
 
+def _local_forces() -> list[ForceName]:
+    return ["grid_worker", "village_team", "resident_team"]
+
+
 class ClassRule(Strict):
     """How one of the "five ways" is handled."""
 
@@ -277,7 +278,7 @@ class ClassRule(Strict):
     priority: Annotated[int, Field(ge=0, le=9)] = 2
     pre_dispatch_min: NonNeg = 0.0
     on_spot: bool = False
-    forces: list[ForceName] = Field(default_factory=lambda: ["grid_worker", "village_team", "resident_team"])
+    forces: list[ForceName] = Field(default_factory=_local_forces)
 
     @model_validator(mode="after")
     def _has_forces(self) -> ClassRule:
@@ -286,10 +287,11 @@ class ClassRule(Strict):
         return self
 
 
-_GENERAL = ["grid_worker", "town_team", "village_team", "group_team", "resident_team", "agency_team", "party_member"]
+_GENERAL: list[ForceName] = ["grid_worker", "town_team", "village_team", "group_team", "resident_team", "agency_team",
+                             "party_member"]
 
 
-def _default_classes() -> dict[str, ClassRule]:
+def _default_classes() -> dict[ClassName, ClassRule]:
     return {
         "simple": ClassRule(share=0.55, responders=1, work_mean_min=20, target_min=60, priority=3, on_spot=True,
                             forces=list(_GENERAL)),
@@ -300,7 +302,7 @@ def _default_classes() -> dict[str, ClassRule]:
         "departmental": ClassRule(share=0.12, responders=1, work_mean_min=60, target_min=480, priority=2,
                                   pre_dispatch_min=90, forces=["agency_duty", "agency_team"]),
         "urgent": ClassRule(share=0.05, responders=2, work_mean_min=60, target_min=30, priority=0,
-                            forces=[f for f in _GENERAL if f != "grid_worker"] + ["agency_duty"]),
+                            forces=[*(f for f in _GENERAL if f != "grid_worker"), "agency_duty"]),
     }
 
 
@@ -309,7 +311,7 @@ class SeverityRule(Strict):
     work_factor: Pos = 1.0
 
 
-def _default_severities() -> dict[str, SeverityRule]:
+def _default_severities() -> dict[SeverityName, SeverityRule]:
     return {
         "minor": SeverityRule(),
         "serious": SeverityRule(responders_factor=1.5, work_factor=1.5),
@@ -317,7 +319,7 @@ def _default_severities() -> dict[str, SeverityRule]:
     }
 
 
-def _default_bg_severity() -> dict[str, float]:
+def _default_bg_severity() -> dict[SeverityName, float]:
     return {"minor": 0.9, "serious": 0.09, "major": 0.01}
 
 
@@ -328,8 +330,16 @@ class Background(Strict):
 
     @model_validator(mode="after")
     def _mix(self) -> Background:
-        _mix_sums_to_one(dict(self.severity_mix), "severity_mix")
+        _mix_sums_to_one(self.severity_mix, "severity_mix")
         return self
+
+
+def _hazard_classes() -> dict[ClassName, float]:
+    return {"simple": 0.2, "complex": 0.2, "cross_cutting": 0.1, "departmental": 0.1, "urgent": 0.4}
+
+
+def _hazard_severities() -> dict[SeverityName, float]:
+    return {"minor": 0.5, "serious": 0.35, "major": 0.15}
 
 
 class Hazard(Strict):
@@ -341,16 +351,15 @@ class Hazard(Strict):
     grids: list[str] = Field(default_factory=list)
     key_areas_only: bool = False
     class_mix: dict[ClassName, Prob] = Field(
-        default_factory=lambda: {"simple": 0.2, "complex": 0.2, "cross_cutting": 0.1, "departmental": 0.1,
-                                 "urgent": 0.4})
+        default_factory=_hazard_classes)
     severity_mix: dict[SeverityName, Prob] = Field(
-        default_factory=lambda: {"minor": 0.5, "serious": 0.35, "major": 0.15})
+        default_factory=_hazard_severities)
     discovery_factor: NonNeg = 0.5
 
     @model_validator(mode="after")
     def _mix(self) -> Hazard:
-        _mix_sums_to_one(dict(self.class_mix), "class_mix")
-        _mix_sums_to_one(dict(self.severity_mix), "severity_mix")
+        _mix_sums_to_one(self.class_mix, "class_mix")
+        _mix_sums_to_one(self.severity_mix, "severity_mix")
         return self
 
 
@@ -379,8 +388,23 @@ class Discovery(Strict):
     emergency_patrol_factor: Annotated[float, Field(ge=1)] = 2.0
 
 
+Level = Literal["community", "town"]
+
+
+def _two_levels() -> list[Level]:
+    return ["community", "town"]
+
+
+def _urgent() -> list[ClassName]:
+    return ["urgent"]
+
+
+def _major() -> list[SeverityName]:
+    return ["major"]
+
+
 class ReportingRules(Strict):
-    route: list[Literal["community", "town"]] = Field(default_factory=lambda: ["community", "town"], max_length=2)
+    route: list[Level] = Field(default_factory=_two_levels, max_length=2)
 
     @model_validator(mode="after")
     def _route_once(self) -> ReportingRules:
@@ -391,8 +415,8 @@ class ReportingRules(Strict):
     hop_cv: Cv = 0.5
     batching_interval_min: NonNeg = 0.0
     compliance: Prob = 0.95
-    must_report: list[ClassName] = Field(default_factory=lambda: ["urgent"])
-    must_report_severities: list[SeverityName] = Field(default_factory=lambda: ["major"])
+    must_report: list[ClassName] = Field(default_factory=_urgent)
+    must_report_severities: list[SeverityName] = Field(default_factory=_major)
     direct_delay_min: NonNeg = 5.0
     decision_delay_min: NonNeg = 10.0
     pre_dispatch_factor: NonNeg = 1.0
