@@ -100,6 +100,7 @@ class Dispatcher:
             if tt > 0 and self.noise.on:
                 tt *= self.noise.factor(i, slot)
         if tt > 0:
+            rec.enroute[i].append(now + tt)
             eng.at(tt, self.arrive, u, i)
         else:
             self.arrive(u, i)
@@ -113,7 +114,11 @@ class Dispatcher:
             rec.t_disp[i] = self.eng.now
         rec.served[i] |= 1 << PARTY
         self.eng.note("dispatched", i, "party_member", k)
-        self.eng.soon(self.local_setup, self.arrive_party, i, k)
+        if self.local_setup > 0:
+            rec.enroute[i].append(self.eng.now + self.local_setup)
+            self.eng.at(self.local_setup, self.arrive_party, i, k)
+        else:
+            self.arrive_party(i, k)
         if rec.assigned[i] >= rec.need[i] and i in self.waiting:
             self.unwait(i)
 
@@ -167,6 +172,8 @@ class Dispatcher:
     def arrive(self, u: int, i: int) -> None:
         rec = self.rec
         self.pool.loc[u] = rec.grid[i]
+        if rec.enroute[i]:
+            rec.enroute[i].remove(self.eng.now)
         if rec.t_close[i] == rec.t_close[i]:
             self.release(u)
             return
@@ -176,6 +183,8 @@ class Dispatcher:
         self.progress(i, 1)
 
     def arrive_party(self, i: int, k: int) -> None:
+        if self.rec.enroute[i]:
+            self.rec.enroute[i].remove(self.eng.now)
         if self.rec.t_close[i] == self.rec.t_close[i]:
             self.release_party(self.rec.grid[i], k)
             return
@@ -192,7 +201,10 @@ class Dispatcher:
             rec.t_staff[i] = eng.now
             eng.note("staffed", i)
         if left > 0:
-            eng.at(left, self.complete, i, rec.token[i])
+            # hands still on their way before it would be done: their arrival reschedules the completion
+            way = rec.enroute[i]
+            if not way or min(way) >= eng.now + left:
+                eng.at(left, self.complete, i, rec.token[i])
         else:
             self.complete(i, rec.token[i])
 

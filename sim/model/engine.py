@@ -11,6 +11,19 @@ from collections.abc import Callable
 from typing import Any
 
 import simpy
+from simpy.events import Timeout
+
+
+class _Call(Timeout):
+    """A timeout that runs fn(*args) when it fires (one shared callback, no closure per event)."""
+
+    __slots__ = ("fn", "args")
+    fn: Callable[..., None]
+    args: tuple[Any, ...]
+
+
+def _fire(ev: _Call) -> None:
+    ev.fn(*ev.args)
 
 
 class Engine:
@@ -28,8 +41,10 @@ class Engine:
     def at(self, delay: float, fn: Callable[..., None], *args: Any) -> None:
         """Run fn(*args) after `delay` minutes."""
         self.n_events += 1
-        ev = self.env.timeout(delay)
-        ev.callbacks.append(lambda _e: fn(*args))
+        ev = _Call(self.env, delay)
+        ev.fn = fn
+        ev.args = args
+        ev.callbacks.append(_fire)
 
     def soon(self, delay: float, fn: Callable[..., None], *args: Any) -> None:
         """As `at`, but run now when there is no delay."""

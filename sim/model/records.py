@@ -49,6 +49,7 @@ class IncidentRecords:
         self.last = [0.0] * n
         self.token = [0] * n
         self.crew: list[list[int]] = [[] for _ in range(n)]
+        self.enroute: list[list[float]] = [[] for _ in range(n)]  # arrival times of hands on their way
         self.served = [0] * n  # bit mask of the forces that served it
         self.seq = [0] * n  # ready order
 
