@@ -262,6 +262,6 @@ class Replication:
             if self.sc.incidents.classes[name].forces.count("party_member"):
                 forces.append("party_member")
             if not any(on_duty[f] > 0 for f in forces):
-                out.append(f"{name} incidents ({counts[c]}) had no force on duty that may serve them "
+                out.append(f"{name} incidents had no force on duty that may serve them "
                            f"(incidents.classes.{name}.forces: {', '.join(forces)})")
         return out
