@@ -185,10 +185,22 @@ def main() -> int:
         for j in range(args.jobs):
             w = Path(tmp) / f"w{j}"
             w.mkdir()
-            for part in ("sim", "tests", "scenarios", "pyproject.toml"):
+            for part in ("sim", "tests", "scenarios", "docs", "experiments", "benchmarks", "README.md",
+                         "pyproject.toml"):
                 src = ROOT / part
                 (shutil.copytree if src.is_dir() else shutil.copy)(src, w / part)
             works.append(w)
+        # the copy, every target rewritten by ast.unparse but not mutated, must pass: else every mutant
+        # would look killed
+        for f in args.files:
+            (works[0] / f).write_text(ast.unparse(ast.parse(ORIGINALS[f])))
+        check = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *TESTS],
+                               cwd=works[0], capture_output=True, text=True)
+        for f in args.files:
+            (works[0] / f).write_text(ORIGINALS[f])
+        if check.returncode != 0:
+            print("the unmutated copy fails its tests; fix that first:\n" + check.stdout[-3000:])
+            return 1
         done: list[Mutant] = []
         with ThreadPoolExecutor(args.jobs) as ex:
             queue = [ex.submit(_worker, chosen[j::args.jobs], works[j], done, args, len(every))
