@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 
 from sim.errors import Problem, ScenarioError
+from sim.output.labels import LANGS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -22,6 +23,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="run folder (default: results/<name>-<time>)")
     run.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--lang", choices=LANGS, help="language of the outputs (default: the scenario's lang, else en)")
+    run.add_argument("--xlsx", action="store_true", help="also write tables.xlsx (the run's tables for Excel)")
     val = sub.add_parser("validate", help="check a scenario file")
     val.add_argument("scenario")
     val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
@@ -127,6 +130,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
+    from sim.output.breakdown import enrich, targets_of
+    from sim.output.diagnosis import means_of, run_diagnosis
+    from sim.output.fonts import font_note
     from sim.output.run import run_scenario
     from sim.output.terminal import kpi_table
     from sim.scenario import load_scenario
@@ -138,14 +144,26 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
         overrides.append(f"seed={args.seed}")
     if args.replications is not None:
         overrides.append(f"replications={args.replications}")
+    if args.lang is not None:
+        overrides.append(f"lang={args.lang}")
     loaded = load_scenario(args.scenario, overrides)
     for flag in loaded.scenario.flags():
         print(f"FLAG: {flag}", file=sys.stderr)
     outcome = run_scenario(loaded, args.out, jobs=args.jobs, progress=not args.quiet,
                            command=["mobsim", *(argv if argv is not None else sys.argv[1:])])
-    print(kpi_table(outcome.summary))
+    lang = outcome.lang
+    print(kpi_table(outcome.summary_json, lang))
     for flag in outcome.flags:
         print(f"FLAG: {flag}")
+    for line in run_diagnosis(means_of(outcome.summary_json), enrich(outcome.incidents, targets_of(outcome.scenario)), lang):
+        print(f"- {line}")
+    note = font_note(lang)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+    if args.xlsx:
+        from sim.output.xlsx import export_xlsx
+
+        print(f"xlsx: {export_xlsx(outcome.out_dir, lang=lang)}")
     print(f"results: {outcome.out_dir}")
     if outcome.failures:
         for f in outcome.failures:
