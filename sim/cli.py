@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from sim.errors import Problem, ScenarioError
 from sim.output.labels import LANGS
@@ -34,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     cmp.add_argument("--kpi", dest="kpis", action="append", default=[], metavar="KPI",
                      help="KPI to compare, e.g. peacetime.response_mean_min (repeatable; default: the headline KPIs)")
     cmp.add_argument("--out", help="also write the comparison to this JSON file")
+    cmp.add_argument("--report", nargs="?", const="", metavar="FILE",
+                     help="also write a self-contained HTML page (default: results/compare-<A>-vs-<B>.html)")
+    cmp.add_argument("--lang", choices=LANGS, help="language of the sentences and the page (default: A's scenario's)")
     sw = sub.add_parser("sweep", help="run an experiment: design points x replications")
     sw.add_argument("experiment", help="experiment YAML file")
     sw.add_argument("--jobs", type=int, default=1, help="worker processes of the local pool (default 1)")
@@ -174,15 +178,27 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from sim.output.compare import compare_runs, comparison_text, write_comparison
+    from sim.output.compare import compare_runs, comparison_text, why_no_difference, write_comparison
+    from sim.output.messages import pick
+    from sim.output.report import folder_lang
 
     result = compare_runs(args.run_a, args.run_b, args.kpis or None)
     for warning in result["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)
     print(comparison_text(result))
+    lang = args.lang or folder_lang(Path(args.run_a))
+    why = why_no_difference(result, lang)
+    if why:
+        print(pick(lang, "why no significant difference:", "为何无显著差异："))
+        print("\n".join(f"- {line}" for line in why))
     if args.out:
         write_comparison(args.out, result)
         print(f"comparison: {args.out}")
+    if args.report is not None:
+        from sim.output.report_compare import write_compare_report
+
+        out = args.report or str(Path("results") / f"compare-{Path(args.run_a).name}-vs-{Path(args.run_b).name}.html")
+        print(f"report: {write_compare_report(result, out, lang)}")
     return 0
 
 
