@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--out", help="sweep folder (default: results/<name>-sweep-<time>)")
     sw.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
+    sw.add_argument("--lang", choices=LANGS, help="language of the report, plots and summary (default: the scenario's)")
+    sw.add_argument("--xlsx", action="store_true", help="also write tables.xlsx (summary, runs, Sobol indices)")
     tg = sub.add_parser("target", help="smallest (or largest) factor value that meets a KPI target")
     tg.add_argument("experiment", help="experiment YAML file (its base scenario, fixed keys, factor range)")
     tg.add_argument("--kpi", required=True, help="KPI, e.g. hazard.response_p90_min")
@@ -65,9 +67,25 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--until", metavar="HH:MM", help="stop at this time on the drill clock")
     rp.add_argument("--verify", metavar="RUN_DIR", help="re-run a replay folder and check its event log")
     rp.add_argument("--quiet", action="store_true", help="print only the after-action table and the folder")
+    rp.add_argument("--lang", choices=LANGS, help="language of the narrative and the report (default: the scenario's)")
     rep = sub.add_parser("report", help="write a self-contained HTML report of a run, sweep or drill folder")
     rep.add_argument("run_dir")
     rep.add_argument("--out", help="HTML file (default: RUN_DIR/report.html)")
+    rep.add_argument("--lang", choices=LANGS, help="language of the page (default: the folder's scenario's)")
+    mp = sub.add_parser("map", help="draw a scenario's territory (towns, communities, key areas, hazards) before any run")
+    mp.add_argument("scenario")
+    mp.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    mp.add_argument("--out", help="HTML file (default: results/<name>-map.html)")
+    mp.add_argument("--lang", choices=LANGS, help="language of the page (default: the scenario's)")
+    ini = sub.add_parser("init", help="write a commented starting scenario for a new district")
+    ini.add_argument("name", help="the scenario's name (the file is NAME.yaml unless --out)")
+    ini.add_argument("--out", help="file to write (default: NAME.yaml here)")
+    ini.add_argument("--lang", choices=LANGS, default="en", help="language of the comments and of the outputs")
+    ini.add_argument("--force", action="store_true", help="overwrite an existing file")
+    ex = sub.add_parser("export", help="write the tables of a run or sweep folder to an Excel workbook")
+    ex.add_argument("run_dir")
+    ex.add_argument("--out", help="xlsx file (default: RUN_DIR/tables.xlsx)")
+    ex.add_argument("--lang", choices=LANGS, help="language of the labels (default: the folder's)")
     return p
 
 
@@ -83,7 +101,7 @@ def _replay(args: argparse.Namespace) -> int:
         return 0 if same else 1
     if not args.drill:
         raise ScenarioError([Problem("command line", None, "DRILL", None, "name a drill file, or --verify RUN_DIR")])
-    outcome = replay_drill(args.drill, seed=args.seed, out=args.out, until=args.until)
+    outcome = replay_drill(args.drill, seed=args.seed, out=args.out, until=args.until, lang=args.lang)
     if args.step:
         print(f"drill {outcome.drill.name}: {len(outcome.narrative)} steps; Enter for the next, q to stop")
         for line in outcome.narrative:
@@ -108,8 +126,36 @@ def _replay(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from sim.output.report import write_report
 
-    path = write_report(args.run_dir, args.out)
+    path = write_report(args.run_dir, args.out, args.lang)
     print(f"report: {path}")
+    return 0
+
+
+def _map(args: argparse.Namespace) -> int:
+    from sim.output.territory_map import write_map
+    from sim.scenario import load_scenario
+
+    loaded = load_scenario(args.scenario, args.overrides)
+    out = args.out or str(Path("results") / f"{loaded.scenario.name}-map.html")
+    print(f"map: {write_map(loaded, out, args.lang)}")
+    return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    from sim.scenario.template import write_template
+
+    out = Path(args.out or f"{args.name}.yaml")
+    if out.exists() and not args.force:
+        raise ScenarioError([Problem(str(out), None, "--out", str(out), "exists; choose another --out or add --force")])
+    write_template(out, args.name, args.lang)
+    print(f"wrote {out}: a starting scenario; check it with `mobsim validate {out}`, draw it with `mobsim map {out}`")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from sim.output.xlsx import export_xlsx
+
+    print(f"xlsx: {export_xlsx(args.run_dir, args.out, args.lang)}")
     return 0
 
 
@@ -209,13 +255,26 @@ def _sweep(args: argparse.Namespace) -> int:
     _positive("--jobs", args.jobs)
     if args.resume and not args.out:
         raise ScenarioError([Problem("command line", None, "--resume", None, "name the sweep folder with --out")])
+    def stopping() -> None:
+        print("\ninterrupted: stopping; finished runs are kept (waiting for the runs in progress to end)",
+              file=sys.stderr, flush=True)
+
     try:
         outcome = run_sweep(args.experiment, args.out, jobs=args.jobs, scheduler=args.scheduler,
-                            resume=args.resume, progress=not args.quiet)
+                            resume=args.resume, progress=not args.quiet, lang=args.lang, on_stop=stopping)
     except SweepInterrupted as exc:
-        print(f"\n{exc}", file=sys.stderr)
+        cmd = ["mobsim", "sweep", args.experiment, "--out", str(exc.out), "--resume"]
+        cmd += [f"--jobs {args.jobs}"] if args.jobs != 1 else []
+        cmd += [f"--scheduler {args.scheduler}"] if args.scheduler else []
+        cmd += [f"--lang {args.lang}"] if args.lang else []
+        print(f"stopped with {exc.done} of {exc.total} runs done in {exc.out}. Resume with:\n  {' '.join(cmd)}",
+              file=sys.stderr)
         return 130
-    print(sweep_text(outcome))
+    print(sweep_text(outcome, lang=outcome.lang))
+    if args.xlsx:
+        from sim.output.xlsx import export_xlsx
+
+        print(f"xlsx: {export_xlsx(outcome.out, lang=outcome.lang)}")
     failed = outcome.progress.failed
     for run, error in failed:
         print(f"error: run {run} failed: {error} (the others are kept; --resume runs it again)", file=sys.stderr)
@@ -246,6 +305,9 @@ def main(argv: list[str] | None = None) -> int:
         "target": lambda: _target(args),
         "replay": lambda: _replay(args),
         "report": lambda: _report(args),
+        "map": lambda: _map(args),
+        "init": lambda: _init(args),
+        "export": lambda: _export(args),
     }
     try:
         return commands[args.command]()

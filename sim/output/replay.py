@@ -21,6 +21,7 @@ import yaml
 from sim.errors import Problem, ScenarioError
 from sim.experiment.manifest import git_commit, package_versions, sha256
 from sim.model import Model, ReplicationResult, build_model, run_drill
+from sim.output.labels import Lang
 from sim.output.narrative import narrative
 from sim.output.report import write_report
 from sim.output.tables import IncidentWriter, write_grids, write_json
@@ -176,7 +177,7 @@ def _replay(loaded: LoadedDrill, until: float | None) -> tuple[Model, Replicatio
 
 
 def replay_drill(path: str | Path, seed: int | None = None, out: str | Path | None = None,
-                 until: str | None = None) -> ReplayOutcome:
+                 until: str | None = None, lang: Lang | None = None) -> ReplayOutcome:
     """Replay a drill file deterministically and write its folder."""
     t0 = time.perf_counter()
     loaded = load_drill(path, [f"seed={seed}"] if seed is not None else None)
@@ -197,7 +198,8 @@ def replay_drill(path: str | Path, seed: int | None = None, out: str | Path | No
     records = event_records(res, model, drill.start_min)
     lines = event_lines(records)
     (out_dir / "events.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    story = narrative(records, drill)
+    lang = lang or model.scenario.lang
+    story = narrative(records, drill, lang)
     (out_dir / "narrative.txt").write_text("\n".join(story) + "\n", encoding="utf-8")
     rows = after_action(drill, res, until_min)
     with open(out_dir / "after_action.csv", "w", newline="", encoding="utf-8") as fh:
@@ -221,7 +223,7 @@ def replay_drill(path: str | Path, seed: int | None = None, out: str | Path | No
         "git_commit": git_commit(), "started_at": datetime.now().isoformat(timespec="seconds"),
         "wall_seconds": round(time.perf_counter() - t0, 3),
     })
-    write_report(out_dir)
+    write_report(out_dir, lang=lang)
     return ReplayOutcome(out_dir, drill, records, story, rows, events_sha)
 
 

@@ -94,10 +94,10 @@ def compare_page(result: dict[str, Any], lang: Lang = "en") -> str:
         grids = db / "grids.csv" if (db / "grids.csv").is_file() else da / "grids.csv"
         if grids.is_file():
             ta, tb = summary_by(ia, "town").set_index("town"), summary_by(ib, "town").set_index("town")
-            diff = {str(t): float(tb.at[t, "response_p50_min"] - ta.at[t, "response_p50_min"])
+            diff = {str(t): float(tb.at[t, "response_p50_min"]) - float(ta.at[t, "response_p50_min"])  # type: ignore[arg-type]
                     for t in ta.index.intersection(tb.index)}
-            g = pd.read_csv(grids, dtype={"town": str, "grid": str})
-            figs.append(_img(compare_plots.town_map(g, diff, lang), pick(lang, "Per-town difference of the median response "
+            gdf = pd.read_csv(grids, dtype={"town": str, "grid": str})
+            figs.append(_img(compare_plots.town_map(gdf, diff, lang), pick(lang, "Per-town difference of the median response "
                              "(B \u2212 A, min) on the grids of B.", "各镇响应时间中位数差值（B \u2212 A，分钟）。"), "town map"))
             trows = [[e(t), e(fmt.number("duration", ta.at[t, "response_p50_min"])), e(fmt.number("duration", tb.at[t, "response_p50_min"])),
                       e(fmt.difference("duration", d, lang))] for t, d in sorted(diff.items(), key=lambda x: np.nan_to_num(x[1]))]
