@@ -199,7 +199,7 @@ def test_chinese_reports_render_chinese_glyphs(browser, folders, tmp_path, kind)
     assert_chinese_rendered(browser)
     assert_fits_and_no_inner_scroll(browser, scroll=kind == "run")
     if kind == "run":
-        assert "一半已到场的事件" in browser.find_element(By.ID, "headline").text
+        assert "一半事件在" in browser.find_element(By.ID, "headline").text
 
 
 def test_sweep_report_in_chromium(browser, folders):

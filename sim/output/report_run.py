@@ -132,9 +132,9 @@ def headline(summary: dict[str, Any], inc: pd.DataFrame, lang: Lang) -> list[tup
         return fmt.with_unit(kind, m.get(name), lang)  # type: ignore[arg-type]
 
     if "response_p50_min" in k:
-        out.append((pick(lang, f"Half of the incidents reached had a responder on site within {v('response_p50_min')}, and "
+        out.append((pick(lang, f"Half of the incidents had a responder on site within {v('response_p50_min')}, and "
                                f"90 % within {v('response_p90_min')} (mean {v('response_mean_min')}).",
-                         f"一半已到场的事件在 {v('response_p50_min')}内有人员到场，90% 在 {v('response_p90_min')}内"
+                         f"一半事件在 {v('response_p50_min')}内有人员到场，90% 在 {v('response_p90_min')}内"
                          f"（平均 {v('response_mean_min')}）。"), ""))
     if len(inc):
         never = 1 - float(inc["reached"].mean())

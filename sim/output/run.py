@@ -124,6 +124,15 @@ class _Pool:
         plots.run_stages(out / "stages.png", inc, lang)
 
 
+def replication_flags(found: dict[str, list[int]]) -> list[str]:
+    """The model's own flags (a class nobody on duty could serve, say), once each, with the replications."""
+    out = []
+    for flag, reps in found.items():
+        which = ", ".join(str(r) for r in reps[:10]) + (", ..." if len(reps) > 10 else "")
+        out.append(f"{flag}: in replication{'s' * (len(reps) > 1)} {which}")
+    return out
+
+
 def run_scenario(scenario: str | Path | LoadedScenario, out_dir: str | Path | None = None, jobs: int = 1,
                  progress: bool = True, command: list[str] | None = None, *, overrides: list[str] | None = None,
                  replications: int | None = None, seed: int | None = None, lang: Lang | None = None) -> RunOutcome:
@@ -153,6 +162,7 @@ def run_scenario(scenario: str | Path | LoadedScenario, out_dir: str | Path | No
     rows: list[tuple[int, dict[str, float]]] = []
     failures: list[Failure] = []
     n_events = []
+    results_flags: dict[str, list[int]] = {}
     bar = tqdm(total=sc.replications, desc=f"{sc.name}: replications", unit="rep", delay=2.0, file=sys.stderr,
                disable=not progress, leave=False)
     try:
@@ -165,12 +175,15 @@ def run_scenario(scenario: str | Path | LoadedScenario, out_dir: str | Path | No
             mob = mobilisation_rows(res, sc.mobilisation_step_min)
             mob_w.write(mob)
             rows.append((res.replication, replication_kpis(sc, res)))
+            for flag in res.flags:
+                results_flags.setdefault(flag, []).append(res.replication)
             n_events.append(res.n_events)
             pool.add(res, mob)
     finally:
         bar.close()
         inc_w.close()
         mob_w.close()
+    flags = flags + replication_flags(results_flags)
     summary: dict[str, Any] = {
         "scenario": sc.name,
         "seed": sc.seed,

@@ -442,8 +442,14 @@ class Threshold(Strict):
     window_min: Pos = 120.0
 
 
+#: the activation rules of `sim.model.switch.RULES` (checked there at import)
+ActivationRuleName = Literal["threshold", "scheduled", "never"]
+#: the dispatch policies of `sim.model.dispatch.POLICIES` (checked there at import)
+DispatchPolicyName = Literal["priority_nearest", "severity_priority_nearest", "nearest", "fcfs", "roster"]
+
+
 class Switch(Strict):
-    activation: Literal["threshold", "scheduled", "never"] = "threshold"
+    activation: ActivationRuleName = "threshold"
     threshold: Threshold = Field(default_factory=Threshold)
     scheduled_min: NonNeg = 0.0
     decision_delay_min: NonNeg = 30.0
@@ -457,7 +463,7 @@ class Switch(Strict):
 
 
 class Dispatch(Strict):
-    policy: Literal["priority_nearest", "nearest", "fcfs"] = "priority_nearest"
+    policy: DispatchPolicyName = "priority_nearest"
     peacetime_scope: Literal["town", "district"] = "town"
 
 
