@@ -86,7 +86,8 @@ def mobilisation(path: Path, curves: dict[str, tuple[np.ndarray, np.ndarray]], a
         ax.set_ylabel(t("plot.mob_y", lang))
         ax.set_ylim(0, 1.05)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="center right")
+        if curves:
+            ax.legend(fontsize=7, loc="center right")
         ax.set_title(t("plot.mob", lang))
         _save(fig, path)
 
