@@ -36,20 +36,20 @@ def t_(key: str, lang: Lang, **kw: Any) -> str:
 MAP_CSS = """
 .controls{display:flex;align-items:center;gap:12px;margin:6px 0}
 .controls button{font-size:1em;padding:3px 14px;min-width:90px}.controls input[type=range]{flex:1}
-#clock{font:700 1.25em ui-monospace,monospace;min-width:170px}
+#clock{font:700 1.25em "MobsimCJK",ui-monospace,monospace;min-width:170px}
 #map{width:100%;max-width:820px;height:auto;background:#fbfcfd;border:1px solid #d4d9e1}
 #map .g{fill:#dfe4ea;stroke:#9aa5b1;stroke-width:.6}#map .g.key{stroke:#111;stroke-width:2.2}
 #map .g.s1{fill:#e53935}#map .g.s2{fill:#fb8c00}#map .g.s3{fill:#43a047}
 #map .dr{fill:none;stroke:none}#map .dr.d1{stroke:#1565c0;stroke-dasharray:3 2;stroke-width:2}
 #map .dr.d2{stroke:#6d4c41;stroke-dasharray:1 2;stroke-width:2.4}#map .dr.d3{stroke:#6a1b9a;stroke-width:2.4}
-#map .inc{display:none}#map .inc.s1,#map .inc.s2,#map .inc.s3{display:inline}#map .inc text{font:700 10px sans-serif;fill:#111}
+#map .inc{display:none}#map .inc.s1,#map .inc.s2,#map .inc.s3{display:inline}#map .inc text{font:700 10px "MobsimCJK",sans-serif;fill:#111}
 #map .inc path{stroke:#111;stroke-width:.7}#map .inc.s1 path{fill:#e53935}#map .inc.s2 path{fill:#fb8c00}
-#map .inc.s3 path{fill:#43a047}#map .lab{font:9px sans-serif;fill:#7b8794}
-#map .mode{font:700 13px sans-serif;fill:#b71c1c}
+#map .inc.s3 path{fill:#43a047}#map .lab{font:9px "MobsimCJK",sans-serif;fill:#7b8794}
+#map .mode{font:700 13px "MobsimCJK",sans-serif;fill:#b71c1c}
 .legend span{display:inline-block;margin-right:14px;font-size:.85em}
 .legend i{display:inline-block;width:12px;height:12px;border-radius:50%;margin-right:4px;vertical-align:-1px;
 border:1px solid #9aa5b1}
-#map-status{font-size:.9em;margin:4px 0}#map-log{font:.82em ui-monospace,monospace;white-space:pre-wrap;
+#map-status{font-size:.9em;margin:4px 0}#map-log{font:.82em "MobsimCJK",ui-monospace,monospace;white-space:pre-wrap;
 background:#f3f5f8;padding:6px;min-height:4.5em}
 """
 

@@ -20,7 +20,7 @@ from sim.output.fonts import PAGE_FAMILY, page_font_css
 from sim.output.labels import Lang
 
 CSS = """
-*{box-sizing:border-box}
+*{box-sizing:border-box}button,input,select,textarea{font-family:inherit}
 body{font-family:"__CJK__",system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,"PingFang SC",
 "Microsoft YaHei","Noto Sans CJK SC",sans-serif;margin:0;
 color:#1d2330;background:#f6f7f9;line-height:1.45}
@@ -48,6 +48,7 @@ tr.pending td{color:#667;background:#f0f1f4 !important}td.wait{color:#455a64;fon
 .figs{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,560px),1fr));gap:12px}
 figure{margin:6px 0 12px;min-width:0}
 figure img{max-width:100%;height:auto;border:1px solid #dde2ea}figcaption{font-size:.85em;color:#555}
+pre,code{font-family:"__CJK__",ui-monospace,SFMono-Regular,Menlo,monospace}
 pre{background:#f3f5f8;padding:8px;font-size:.82em;white-space:pre-wrap;overflow-wrap:anywhere}
 details summary{cursor:pointer;font-weight:600;margin:4px 0}
 .muted{color:#666;font-size:.88em}

@@ -88,7 +88,11 @@ def sweep_page(d: Path, lang: Lang = "en") -> str:
                 if failed else ("failures", pick(lang, "Failures", "失败"),
                                 f'<div id="failures"><p>{pick(lang, "No run failed.", "没有运行失败。")}</p></div>', "flags")]
     sections.append(("kpis", pick(lang, "Summary", "汇总"), body, ""))
-    sections.append(("plots", t("sec.plots", lang), plots(d, {}, ("kpi_*.png", "sobol_*.png"), t("no_plots", lang)), ""))
+    known = {f"kpi_{k.replace('.', '_')}.png": pick(lang, f"{kpi_name(k, lang)}: mean and 95 % CI per design point.",
+                                                    f"{kpi_name(k, lang)}：各设计点的平均值及95%置信区间。") for k in kpis}
+    known.update({f"sobol_{k.replace('.', '_')}.png": pick(lang, f"Sobol indices of {kpi_name(k, lang)}.",
+                                                           f"{kpi_name(k, lang)}的Sobol指数。") for k in kpis})
+    sections.append(("plots", t("sec.plots", lang), plots(d, known, ("kpi_*.png", "sobol_*.png"), t("no_plots", lang)), ""))
     if (d / "sobol.json").is_file():
         sections.append(("sobol", pick(lang, "Sobol indices", "Sobol指数"), _sobol_table(read_json(d / "sobol.json"), lang), ""))
     sections.append(("assumptions", pick(lang, "Experiment", "实验设定"),
