@@ -102,3 +102,13 @@ def test_phase_and_hazard_subsets(k):
 
 def test_every_kpi_is_named_in_order(k):
     assert list(k) == kpi_names()
+
+
+def test_every_kpi_is_defined_in_the_docs():
+    from tests.conftest import ROOT
+
+    text = (ROOT / "docs" / "kpis.md").read_text()
+    for name in kpi_names():
+        base = name.split(".", 1)[1] if name.split(".")[0] in ("peacetime", "emergency", "hazard") else name
+        base = "utilisation.<force>" if base.startswith("utilisation.") else base
+        assert f"`{base}`" in text, name

@@ -139,15 +139,20 @@ def _replace(parent: ast.AST, old: ast.AST, new: ast.AST) -> None:
 def enumerate_mutants(files: list[str]) -> list[Mutant]:
     out = []
     for f in files:
-        tree = ast.parse((ROOT / f).read_text())
+        ORIGINALS[f] = (ROOT / f).read_text()
+        tree = ast.parse(ORIGINALS[f])
         for i, (node, _kind, desc) in enumerate(points(tree)):
             out.append(Mutant(f, i, getattr(node, "lineno", 0), desc))
     return out
 
 
+#: the sources as they were when the run started (the tree may change while it runs)
+ORIGINALS: dict[str, str] = {}
+
+
 def run_one(m: Mutant, work: Path) -> Mutant:
     target = work / m.file
-    original = (ROOT / m.file).read_text()
+    original = ORIGINALS[m.file]
     target.write_text(mutate(original, m.index))
     t0 = time.perf_counter()
     try:
@@ -186,26 +191,38 @@ def main() -> int:
             works.append(w)
         done: list[Mutant] = []
         with ThreadPoolExecutor(args.jobs) as ex:
-            queue = [ex.submit(_worker, chosen[j::args.jobs], works[j], done) for j in range(args.jobs)]
+            queue = [ex.submit(_worker, chosen[j::args.jobs], works[j], done, args, len(every))
+                     for j in range(args.jobs)]
             for q in queue:
                 q.result()
     done.sort(key=lambda m: (m.file, m.index))
+    _write(args, len(every), done)
     killed = sum(m.outcome.startswith("killed") for m in done)
     survivors = [m for m in done if m.outcome == "survived"]
     print(f"\nkilled {killed} of {len(done)} ({100 * killed / max(len(done), 1):.1f} %)")
     for m in survivors:
         print(f"  survived: {m.file}:{m.line} {m.change}")
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({"total_mutants": len(every), "run": len(done), "killed": killed,
-                                          "seed": args.seed, "tests": TESTS,
-                                          "mutants": [asdict(m) for m in done]}, indent=1))
     return 0
 
 
-def _worker(items: list[Mutant], work: Path, done: list[Mutant]) -> None:
+def _write(args: argparse.Namespace, total: int, done: list[Mutant]) -> None:
+    """The results so far (rewritten after every mutant, so an interrupted run keeps what it found)."""
+    killed = sum(m.outcome.startswith("killed") for m in done)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"total_mutants": total, "sample": args.sample, "run": len(done), "killed": killed,
+                               "seed": args.seed, "tests": TESTS,
+                               "mutants": [asdict(m) for m in sorted(done, key=lambda m: (m.file, m.index))]},
+                              indent=1))
+    tmp.replace(out)
+
+
+def _worker(items: list[Mutant], work: Path, done: list[Mutant], args: argparse.Namespace, total: int) -> None:
     for m in items:
         done.append(run_one(copy.copy(m), work))
         print(f"{len(done):4d} {m.file}:{m.line} {m.change}: {done[-1].outcome} ({done[-1].seconds} s)", flush=True)
+        _write(args, total, list(done))
 
 
 if __name__ == "__main__":

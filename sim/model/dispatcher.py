@@ -41,6 +41,9 @@ class Dispatcher:
         self.busy = [0.0] * len(FORCES)
         self.mob: list[tuple[float, int, int]] = []  # (minute, force, +1 on duty / -1 off)
         self.next_seq = 0
+        # the party share of each incident's hands, fixed by its class and size
+        share = self.responder_share
+        rec.party_cap = [math.ceil(n * share - 1e-9) if class_party[c] else 0 for n, c in zip(rec.need, rec.cls)]
 
     # ---------------------------------------------------------------- ready incidents
 
@@ -48,9 +51,9 @@ class Dispatcher:
         rec = self.rec
         rec.seq[i] = self.next_seq
         self.next_seq += 1
-        self.eng.note("ready", i)
+        if self.eng.log is not None:
+            self.eng.note("ready", i)
         c = rec.cls[i]
-        rec.party_cap[i] = math.ceil(rec.need[i] * self.responder_share - 1e-9) if self.class_party[c] else 0
         self.staff(i)
         if rec.assigned[i] < rec.need[i]:
             g = rec.grid[i]
@@ -193,9 +196,7 @@ class Dispatcher:
 
     def progress(self, i: int, k: int) -> None:
         rec, eng = self.rec, self.eng
-        speed = 1.0
-        if self.switch.phase == EMERG and self.branches.formed[rec.comm[i]]:
-            speed = 1.0 / self.work_factor
+        speed = 1.0 / self.work_factor if self.switch.phase == EMERG and self.branches.formed[rec.comm[i]] else 1.0
         left = rec.work(i, k, speed, eng.now)
         if rec.on_site[i] >= rec.need[i] and rec.t_staff[i] != rec.t_staff[i]:
             rec.t_staff[i] = eng.now

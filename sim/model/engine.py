@@ -26,22 +26,16 @@ def _fire(ev: _Call) -> None:
     ev.fn(*ev.args)
 
 
-class Engine:
-    __slots__ = ("env", "n_events", "log")
-
+class Engine(simpy.Environment):
     def __init__(self, trace: bool = False):
-        self.env = simpy.Environment()
+        super().__init__()
         self.n_events = 0
         self.log: list[tuple] | None = [] if trace else None
-
-    @property
-    def now(self) -> float:
-        return self.env.now
 
     def at(self, delay: float, fn: Callable[..., None], *args: Any) -> None:
         """Run fn(*args) after `delay` minutes."""
         self.n_events += 1
-        ev = _Call(self.env, delay)
+        ev = _Call(self, delay)
         ev.fn = fn
         ev.args = args
         ev.callbacks.append(_fire)
@@ -55,4 +49,4 @@ class Engine:
 
     def note(self, what: str, *detail: Any) -> None:
         if self.log is not None:
-            self.log.append((round(self.env.now, 6), what, *detail))
+            self.log.append((round(self.now, 6), what, *detail))

@@ -43,7 +43,7 @@ class IncidentRecords:
         self.trips = [0] * n  # units sent: the slot of the next trip's noise
         self.on_site = [0] * n
         self.party_n = [0] * n  # party members sent
-        self.party_cap = [0] * n  # party members it may take
+        self.party_cap = [0] * n  # party members it may take (set by the dispatch desk)
         self.remaining: list[float] = (inc.work_min * inc.need).tolist()  # person-minutes
         self.rate = [0.0] * n
         self.last = [0.0] * n

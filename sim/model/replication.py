@@ -109,6 +109,10 @@ class Replication:
                                self.party, self.branches, [groups.index(fs) for fs in self.class_forces],
                                ["party_member" in r.forces for r in rules], [r.priority for r in rules])
         self.disruptions = Disruptions(eng, terr, list(disruptions or []), self.desk, self.switch, travel)
+        self.link_until = self.disruptions.link_until
+        self.discovery = sc.reporting.discovery
+        self.branch_delay = sc.forces.temporary_branches.report_delay_min
+        self.party_cover_each = sc.forces.party_members.coverage_each
         self.peace_on = forces.units.peace_on
         self.size = dict(forces.units.size)
         self.size["party_member"] = self.party.total
@@ -131,7 +135,7 @@ class Replication:
         end = self.sc.horizon_min + self.sc.drain_min
         if until is not None:
             end = min(end, until)
-        self.eng.env.run(until=end)
+        self.eng.run(until=end)
         return self._collect(end)
 
     def _arrival(self, i: int) -> None:
@@ -154,7 +158,7 @@ class Replication:
         rec.phase[i] = phase
         if eng.log is not None:
             eng.note("onset", i, self.terr.grid_ids[rec.grid[i]], CLASSES[rec.cls[i]], SEVERITIES[rec.sev[i]])
-        d = self.sc.reporting.discovery
+        d = self.discovery
         if d.instant:
             self._discover(i, PATROL)
             return
@@ -162,7 +166,7 @@ class Replication:
             self._discover(i, INFORMANT)
             return
         g = rec.grid[i]
-        party_cover = self.party.in_place(g) * self.sc.forces.party_members.coverage_each if self.party.total else 0.0
+        party_cover = self.party.in_place(g) * self.party_cover_each if self.party.total else 0.0
         delay, ch = reporting.discovery(d, phase == EMERG, self.coverage[g], party_cover, self.d_patrol[i],
                                         self.d_inform[i], self.d_hot_e[i], self.d_hot[i])
         eng.soon(delay * self.disc_factor[i], self._discover, i, ch)
@@ -183,15 +187,12 @@ class Replication:
                 self.desk.assign(u, i, on_spot=True)
                 return
         phase = self.switch.phase
-        chain = self.chains[phase]
-        must = reporting.must_report(chain, c, rec.sev[i])
-        if not reporting.is_reported(chain, must, self.r_comply[i]):
+        branch = self.branch_delay if phase == EMERG and self.branches.formed[rec.comm[i]] else None
+        delay = reporting.route(self.chains[phase], c, rec.sev[i], self.r_comply[i], now, self.hop_first[phase][i],
+                                self.hop_sum[phase][i], branch, self.link_until[g])
+        if delay is None:
             eng.note("unreported", i)
             return
-        branch = (self.sc.forces.temporary_branches.report_delay_min
-                  if phase == EMERG and self.branches.formed[rec.comm[i]] else None)
-        delay = reporting.report_delay(chain, must, now, self.hop_first[phase][i], self.hop_sum[phase][i], branch,
-                                       self.disruptions.link_until[g])
         eng.soon(delay, self._reported, i)
 
     def _reported(self, i: int) -> None:
@@ -199,7 +200,8 @@ class Replication:
         rec.t_rep[i] = eng.now
         if eng.log is not None:
             eng.note("reported", i)
-        self.switch.reported(rec.sev[i], eng.now)
+        if rec.sev[i] >= self.switch.trigger_severity:
+            self.switch.reported(rec.sev[i], eng.now)
         if rec.sev[i] == MAJOR:
             self.branches.major_reported(rec.comm[i])
         chain = self.chains[self.switch.phase]

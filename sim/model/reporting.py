@@ -93,3 +93,13 @@ def report_delay(chain: Chain, must: bool, now: float, first_factor: float, hops
     if link_until > now:
         delay += link_until - now
     return delay
+
+
+def route(chain: Chain, cls: int, severity: int, u: float, now: float, first_factor: float, hops_factor: float,
+          branch_delay: float | None, link_until: float) -> float | None:
+    """The whole decision for one discovered incident: minutes until the command has the report, or None
+    when it is never reported (not a must-report, and its compliance draw `u` fails)."""
+    must = cls in chain.must_classes or severity in chain.must_severities
+    if not must and u >= chain.compliance:
+        return None
+    return report_delay(chain, must, now, first_factor, hops_factor, branch_delay, link_until)

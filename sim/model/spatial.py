@@ -147,8 +147,17 @@ class SpatialIndex:
     def _take(self, found: list[tuple[float, int]], k: int) -> list[tuple[float, int]]:
         """The k best (travel, member) from sites sorted by travel: every site as near as the k-th member's
         is expanded, so ties across sites go to the lower member number."""
-        out: list[tuple[float, int]] = []
         sites = self.sites
+        if k == 1:  # the lowest member among the sites tied for nearest
+            t0, best = found[0][0], -1
+            for t, site in found:
+                if t > t0:
+                    break
+                m = min(sites[site])
+                if best < 0 or m < best:
+                    best = m
+            return [(t0, best)]
+        out: list[tuple[float, int]] = []
         for t, site in found:
             if len(out) >= k and t > out[k - 1][0]:
                 break
