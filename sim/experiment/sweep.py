@@ -186,10 +186,15 @@ def chunk_size(n_todo: int, workers: int) -> int:
 
 
 def execute(plan: Plan, out: Path, jobs: int = 1, executor: Executor | None = None, resume: bool = False,
-            on_run: Callable[[dict[str, Any]], object] | None = None, workers: int | None = None) -> SweepProgress:
+            on_run: Callable[[dict[str, Any]], object] | None = None, workers: int | None = None,
+            on_start: Callable[[int], object] | None = None, on_stop: Callable[[], object] | None = None) -> SweepProgress:
     """Run every missing run of the plan, writing each as it finishes; returns what happened.
-    `workers`: how many workers `executor` has (sets the runs per task)."""
+    `workers`: how many workers `executor` has (sets the runs per task); `on_start(done)` is told how many runs
+    a resumed sweep already has; `on_stop()` is called the moment Ctrl-C is heard, before the runs in
+    progress are waited for."""
     done = prepare_folder(plan, out, resume)
+    if on_start:
+        on_start(len(done))
     todo = [k for k in range(plan.n_runs) if k not in done]
     prog = SweepProgress(plan.n_runs, len(done))
 
@@ -210,6 +215,8 @@ def execute(plan: Plan, out: Path, jobs: int = 1, executor: Executor | None = No
             for k in todo:
                 record(execute_run(*args(k)))
         except KeyboardInterrupt:
+            if on_stop:
+                on_stop()
             raise SweepInterrupted(out, prog.done_before + prog.ran, plan.n_runs) from None
         return prog
     own = executor is None
@@ -231,6 +238,8 @@ def execute(plan: Plan, out: Path, jobs: int = 1, executor: Executor | None = No
             for rec in recs:
                 record(rec)
     except KeyboardInterrupt:
+        if on_stop:
+            on_stop()
         for f in futures:
             f.cancel()
         raise SweepInterrupted(out, prog.done_before + prog.ran, plan.n_runs) from None

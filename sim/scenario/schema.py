@@ -467,6 +467,9 @@ class Dispatch(Strict):
     peacetime_scope: Literal["town", "district"] = "town"
 
 
+Language = Literal["en", "zh"]
+
+
 class Scenario(Strict):
     name: str = "scenario"
     description: str = ""
@@ -481,6 +484,7 @@ class Scenario(Strict):
     switch: Switch = Field(default_factory=Switch)
     dispatch: Dispatch = Field(default_factory=Dispatch)
     mobilisation_step_min: Pos = 15.0
+    lang: Language = "en"
 
     @model_validator(mode="after")
     def _scheduled_in_run(self) -> Scenario:
