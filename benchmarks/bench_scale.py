@@ -50,7 +50,8 @@ for r in range(reps):
     times.append(time.perf_counter() - t)
     events.append(res.n_events)
     incidents.append(len(res.phase))
-forces = m.build_forces(model.scenario, model.territory, 0)
+forces = m.build_forces(model.scenario, model.territory, 0, getattr(model, "need", None)) \
+    if hasattr(model, "need") else m.build_forces(model.scenario, model.territory, 0)
 units = len(forces.units) + int(model.territory.party_members.sum())
 print(json.dumps({"build_s": build, "rep_s": times, "events": events, "incidents": incidents,
                   "grids": model.territory.n_grids, "units": units,

@@ -57,6 +57,7 @@ def tiny(**changes: Any) -> dict[str, Any]:
         },
         "switch": {"activation": "never"},
         "dispatch": {"policy": "priority_nearest"},
+        "fatigue": {"max_on_min": None, "slowdown_per_hour": 0},  # nobody tires in the hand-checked traces
     }
     for dotted, value in changes.items():
         node = sc

@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, Field, create_model
 
 from sim.scenario import schema
+from sim.scenario.operations import LEVELS
 from sim.scenario.schema import Scenario
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "scenarios.md"
@@ -31,6 +32,7 @@ PLACEHOLDERS = {
     frozenset(schema.CLASSES): "<class>",
     frozenset(schema.SEVERITIES): "<severity>",
     frozenset(schema.GRID_KINDS): "<kind>",
+    frozenset(LEVELS): "<level>",
 }
 
 #: the names a placeholder stands for
@@ -235,8 +237,8 @@ def test_defaults_match_the_schema(rows):
             info = model.model_fields[name]
             text = defaults[n] if n < len(defaults) else None
             if "<" in key:
-                if "<key>" in key or "[]" in key:
-                    continue  # names the test does not know: nothing to validate a sample entry with
+                if "<key>" in key or "[]" in key or "." in key.split(">", 1)[1][1:]:
+                    continue  # names the test does not know, or a section inside an entry (its table checks it)
                 partial = partial_entry_values(key)
                 if text is None:
                     table = effective_default(key.rsplit(".", 2)[0])
@@ -265,7 +267,8 @@ def test_defaults_match_the_schema(rows):
 
 @pytest.mark.parametrize("placeholder, field", [("<class>", "incidents.classes"),
                                                 ("<severity>", "incidents.severities"),
-                                                ("<kind>", "territory.generator.households")])
+                                                ("<kind>", "territory.generator.households"),
+                                                ("<level>", "levels")])
 def test_per_name_default_tables(placeholder, field):
     """The small tables of per-class, per-severity and per-kind defaults match the schema's default entries."""
     real = effective_default(field)

@@ -22,15 +22,18 @@ def test_discovery_takes_the_first_channel_and_scales_patrol_in_an_emergency():
     d = Discovery(patrol_revisit_min=240, informant_mean_min=300, hotline_share=0.3, hotline_mean_min=90,
                   emergency_patrol_factor=2.0)
     # patrol: 1 × 240 / 0.5 = 480; informant 0.5 × 300 = 150; hotline reached (u 0.2 < 0.3): 1 × 90
-    assert reporting.discovery(d, False, 0.5, 0.0, 1.0, 0.5, 1.0, 0.2) == (90.0, reporting.HOTLINE)
+    assert reporting.discovery(d, 1.0, 0.5, 0.0, 0.0, 1.0, 0.5, 1.0, 0.2) == (90.0, reporting.HOTLINE)
     # u 0.3 is not below the share: no hotline call; the informant is first
-    assert reporting.discovery(d, False, 0.5, 0.0, 1.0, 0.5, 1.0, 0.3) == (150.0, reporting.INFORMANT)
-    # in an emergency patrol coverage doubles (240 / 1.0), and party members in place add to it
-    assert reporting.discovery(d, True, 0.5, 0.0, 0.5, 1.0, 9.0, 0.9) == (120.0, reporting.PATROL)
-    assert reporting.discovery(d, False, 0.5, 0.0, 0.5, 1.0, 9.0, 0.9) == (240.0, reporting.PATROL)
-    assert reporting.discovery(d, False, 0.5, 0.5, 0.5, 1.0, 9.0, 0.9) == (120.0, reporting.PATROL)
+    assert reporting.discovery(d, 1.0, 0.5, 0.0, 0.0, 1.0, 0.5, 1.0, 0.3) == (150.0, reporting.INFORMANT)
+    # a patrol factor of 2 doubles the coverage (240 / 1.0); party members on patrol add to it
+    assert reporting.discovery(d, 2.0, 0.5, 0.0, 0.0, 0.5, 1.0, 9.0, 0.9) == (120.0, reporting.PATROL)
+    assert reporting.discovery(d, 1.0, 0.5, 0.0, 0.0, 0.5, 1.0, 9.0, 0.9) == (240.0, reporting.PATROL)
+    assert reporting.discovery(d, 1.0, 0.5, 0.5, 0.0, 0.5, 1.0, 9.0, 0.9) == (120.0, reporting.PATROL)
+    # household visits add their rate: 1/240 + 1/240 per minute -> 0.5 × 120
+    assert reporting.discovery(d, 1.0, 1.0, 0.0, 1 / 240, 0.5, 1.0, 9.0, 0.9) == pytest.approx(
+        (60.0, reporting.PATROL))
     # no patrol coverage at all: never by patrol
-    assert reporting.discovery(d, True, 0.0, 0.0, 0.0, 1.0, 9.0, 0.9) == (300.0, reporting.INFORMANT)
+    assert reporting.discovery(d, 2.0, 0.0, 0.0, 0.0, 0.0, 1.0, 9.0, 0.9) == (300.0, reporting.INFORMANT)
 
 
 def chain(**kw):
@@ -140,12 +143,13 @@ B,T2,C2,rural,100,3,0,0,0
 @pytest.mark.parametrize("scope", ["town", "district"])
 def test_the_town_scope_holds_in_peacetime_and_lifts_at_activation(write_scenario, scope):
     """The worker of town T1 may not serve T2 in peacetime under the town scope: the incident at B waits
-    until the activation at 100, when command becomes district-wide; a second one, at 150 (ready at 157
-    after one hop of 2 min and a study of 10 × 0.5), is served at once. Under the district scope the worker
-    goes at once."""
+    until the activation at 100 to a level whose command is district-wide; a second one, at 150 (ready at
+    157 after one hop of 2 min and a study of 10 × 0.5), is served at once. Under the district scope the
+    worker goes at once."""
     sc = tiny()
     sc["dispatch"]["peacetime_scope"] = scope
     sc["switch"] = {"activation": "scheduled", "scheduled_min": 100, "deactivation_quiet_min": None}
+    sc["levels"] = {"I": {"command": "district"}}
     path = write_scenario(sc, "0,B,complex,minor,,\n150,B,complex,minor,,\n", grids=TWO_TOWNS)
     res = run_replication(build_model(load_scenario(path)), 0, trace=True)
     sent = [e for e in res.log if e[1] == "dispatched"]

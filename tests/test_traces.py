@@ -115,11 +115,24 @@ def test_threshold_activation_switches_to_flat_reporting(write_scenario):
 
 def test_deactivation_after_quiet_period(write_scenario):
     sc = tiny()
-    sc["switch"] = {"activation": "scheduled", "scheduled_min": 100, "deactivation_quiet_min": 50}
+    sc["switch"] = {"activation": "scheduled", "scheduled_min": 100, "deactivation_quiet_min": 50,
+                    "step_down_min": 0}
     path = write_scenario(sc, "0,A,complex,minor,,\n")
     res = trace_of(path)
     assert res.activations == [100.0]
     assert res.deactivations == [150.0]
+
+
+def test_the_district_steps_down_one_level_at_a_time(write_scenario):
+    # level I at 100; quiet for 50 min: II at 150; then a level every 240 min: III, IV, peacetime
+    sc = tiny()
+    sc["switch"] = {"activation": "scheduled", "scheduled_min": 100, "deactivation_quiet_min": 50}
+    res = trace_of(write_scenario(sc, "0,A,complex,minor,,\n"))
+    assert res.levels == [(100.0, 4), (150.0, 3), (390.0, 2), (630.0, 1), (870.0, 0)]
+    assert [e for e in res.log if e[1] in ("level_declared", "activated", "deactivated")] == [
+        (100.0, "activated"), (100.0, "level_declared", "I"), (150.0, "level_declared", "II"),
+        (390.0, "level_declared", "III"), (630.0, "level_declared", "IV"), (870.0, "deactivated")]
+    assert res.deactivations == [870.0]
 
 
 @pytest.mark.parametrize("staging,in_place", [("district", 40.0), ("towns", 42.0)])
@@ -148,7 +161,8 @@ def test_party_members_report_in_place_and_form_a_branch(write_scenario):
     sc = tiny()
     sc["forces"]["grid_workers"]["full_time"] = 0
     sc["forces"]["party_members"] = {"total": 4, "report_prob": 1.0, "report_delay_mean_min": 10,
-                                     "report_delay_cv": 0, "responder_share": 1.0, "local_setup_min": 3}
+                                     "report_delay_cv": 0, "responder_share": 1.0, "local_setup_min": 3,
+                                     "report_to": "grid"}
     sc["forces"]["temporary_branches"] = {"enabled": True, "min_members": 3, "formation_delay_min": 15,
                                           "report_delay_min": 0.5, "work_factor": 0.5}
     sc["incidents"]["classes"]["complex"]["forces"] = ["party_member", "grid_worker"]

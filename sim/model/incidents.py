@@ -15,7 +15,7 @@ import numpy as np
 from sim.model.streams import lognormal_factor, stream
 from sim.model.territory import Territory
 from sim.scenario.references import TraceTable
-from sim.scenario.schema import CLASSES, SEVERITIES, Scenario
+from sim.scenario.schema import CLASSES, SEVERITIES, Hazard, Scenario
 
 SOURCES = ("background", "hazard", "trace", "drill")
 
@@ -34,6 +34,28 @@ class IncidentTable:
 
     def __len__(self) -> int:
         return len(self.onset)
+
+
+def footprint(terr: Territory, hz: Hazard) -> np.ndarray:
+    """The grids a hazard's area names (its towns and grids); none named: the whole district."""
+    grid_names = {g: i for i, g in enumerate(terr.grid_ids)}
+    town_names = {t: i for i, t in enumerate(terr.town_ids)}
+    mask = np.zeros(terr.n_grids, dtype=bool)
+    for t in hz.towns:
+        mask |= terr.grid_town == town_names[t]
+    for g in hz.grids:
+        mask[grid_names[g]] = True
+    if not mask.any():
+        mask[:] = True
+    return mask
+
+
+def hazard_mask(terr: Territory, hz: Hazard) -> np.ndarray:
+    """Where a hazard's incidents happen: its footprint, or only its key areas with `key_areas_only`."""
+    mask = footprint(terr, hz)
+    if hz.key_areas_only and (mask & terr.key_area).any():
+        mask &= terr.key_area
+    return mask
 
 
 def _pick(rng: np.random.Generator, mix: Mapping[Any, float], names: tuple[str, ...], n: int) -> np.ndarray:
@@ -81,19 +103,9 @@ def generate_incidents(sc: Scenario, terr: Territory, replication: int, trace: T
             np.full(n, 0),
             np.ones(n),
         )]
-        grid_names = {g: i for i, g in enumerate(terr.grid_ids)}
-        town_names = {t: i for i, t in enumerate(terr.town_ids)}
-        for hz in inc.hazards:
+        for hz in inc.hazards if inc.hazard_incidents else []:
             start, end = hz.start_min, min(hz.start_min + hz.duration_min, H)
-            mask = np.zeros(terr.n_grids, dtype=bool)
-            for t in hz.towns:
-                mask |= terr.grid_town == town_names[t]
-            for g in hz.grids:
-                mask[grid_names[g]] = True
-            if not mask.any():
-                mask[:] = True
-            if hz.key_areas_only and (mask & terr.key_area).any():
-                mask &= terr.key_area
+            mask = hazard_mask(terr, hz)
             w = np.where(mask, hh, 0.0)
             if w.sum() == 0:
                 w = mask.astype(float)

@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING
 from sim.model.engine import Engine
 from sim.model.territory import Territory
 from sim.scenario.drill import Drill
+from sim.scenario.operations import LEVELS
 from sim.scenario.references import TraceTable
 from sim.scenario.schema import FORCES
 
 if TYPE_CHECKING:
     from sim.model.dispatcher import Dispatcher
     from sim.model.switch import Switch
+    from sim.model.tasks import Tasks
     from sim.model.travel import Travel
 
 INF = math.inf
@@ -25,7 +27,7 @@ INF = math.inf
 @dataclass
 class Disruption:
     label: str  # the inject id
-    kind: str  # unavailable | link_down | road_closed | activate
+    kind: str  # unavailable | link_down | road_closed | activate | warning | level | shelter_full
     at_min: float
     until_min: float = math.inf
     force: int | None = None
@@ -33,6 +35,8 @@ class Disruption:
     grids: list[int] = field(default_factory=list)  # where it applies (empty with towns/communities: none)
     extra_min: float = 0.0
     factor: float = 1.0
+    level: int = 0  # warning, level: the response level (1 = IV ... 4 = I; 0: the rule's choice)
+    towns: list[int] = field(default_factory=list)  # shelter_full
 
 
 def _area(terr: Territory, towns: list[str], communities: list[str], grids: list[str]) -> list[int]:
@@ -68,10 +72,12 @@ def drill_injects(drill: Drill, terr: Territory) -> tuple[TraceTable, list[str],
             continue
         until = at + inj.duration_min if inj.duration_min else math.inf
         area = _area(terr, inj.towns, inj.communities, inj.grids)
+        town_ix = {n: i for i, n in enumerate(terr.town_ids)}
         out.append(Disruption(inj.id, inj.event, at, until,
                               FORCES.index(inj.force) if inj.force else None, inj.share,
                               area if (inj.towns or inj.communities or inj.grids) else list(range(terr.n_grids)),
-                              inj.extra_min, inj.factor))
+                              inj.extra_min, inj.factor, LEVELS.index(inj.level) + 1 if inj.level else 0,
+                              [town_ix[t] for t in inj.towns]))
     return rows, labels, out
 
 
@@ -79,9 +85,9 @@ class Disruptions:
     """Applies a drill's disruptions at their times and lifts them when they end."""
 
     def __init__(self, eng: Engine, terr: Territory, items: list[Disruption], dispatcher: Dispatcher,
-                 switch: Switch, travel: Travel):
+                 switch: Switch, travel: Travel, tasks: Tasks):
         self.eng, self.terr, self.items = eng, terr, items
-        self.dispatcher, self.switch, self.travel = dispatcher, switch, travel
+        self.dispatcher, self.switch, self.travel, self.tasks = dispatcher, switch, travel, tasks
         self.link_until = [0.0] * terr.n_grids  # a report from the grid waits until then
 
     def start(self) -> None:
@@ -93,6 +99,18 @@ class Disruptions:
         now, note = self.eng.now, self.eng.note
         if d.kind == "activate":
             self.switch.by_hand(d.label)
+            return
+        if d.kind == "warning":  # a warning issued by hand: at least level IV (or the level named)
+            note("warning_issued", d.label)
+            self.switch.declare(d.level or 1)
+            return
+        if d.kind == "level":  # the response level set by hand, up or down
+            note("level_ordered", d.label)
+            self.switch.declare(d.level, force=True)
+            return
+        if d.kind == "shelter_full":
+            for t in d.towns:
+                self.tasks.shelter_full(t)
             return
         pool = self.dispatcher.pool
         if d.kind == "unavailable":

@@ -1,10 +1,12 @@
 """Party members in place and temporary branches.
 
-After activation each party member reports in place at the grid where they live, with a probability and
-a delay of their own (`party` stream, one draw per member, so a higher report share adds members and
-moves nobody else). They are counted per grid, not run as processes: who has arrived by now is read off
-each grid's sorted arrival times when it matters (a discovery, a staffing decision, a branch check), and
-the model wakes only for the arrivals that incidents are waiting for. A trace (drills) logs each arrival.
+After activation the party members in scope (those living in the hazard's footprint, or in key areas,
+or all) report in place, each with a probability and a delay of their own (`party` stream, one draw per
+member: a higher report share or a higher level adds members and moves nobody else). They report to
+their village or community (or, as a choice, stay at their own grid) and serve what it assigns there,
+travelling from the community's seat. They are counted per place, not run as processes: who has arrived
+by now is read off each place's sorted arrival times when it matters, and the model wakes only for the
+arrivals that jobs are waiting for. A trace (drills) logs each arrival.
 
 A temporary branch forms in a community with a key area or a major incident once `min_members` members
 are in place there; it shortens reporting and speeds up work on site until the district stands down.
@@ -29,48 +31,61 @@ INF = math.inf
 
 class PartyMembers:
     def __init__(self, eng: Engine, terr: Territory, rules: PartyRules, seed: int, replication: int,
-                 on_free: Callable[[int], None]):
+                 on_free: Callable[[int], None], members: np.ndarray, in_scope: np.ndarray):
+        """`members`: party members per grid (after any who serve as part-time grid workers); `in_scope`:
+        which grids' members report after activation."""
         self.eng, self.terr, self.rules, self.on_free = eng, terr, rules, on_free
-        G = terr.n_grids
-        members = terr.party_members.astype(np.int64)
+        G, C = terr.n_grids, len(terr.community_ids)
+        self.by_community = rules.report_to == "community"
+        self.n_places = C if self.by_community else G
+        self.place_of_grid = terr.grid_comm if self.by_community else np.arange(G)
+        members = members.astype(np.int64)
+        self.members = members
         self.total = int(members.sum())
         rng = stream(seed, replication, "party")
         self.u = rng.uniform(size=self.total)
         self.delay = rules.report_delay_mean_min * lognormal_factor(rules.report_delay_cv, rng.standard_normal(self.total))
         self.member_grid = np.repeat(np.arange(G), members)
-        self.busy = [0] * G  # serving an incident
-        self.extra = [0] * G  # in place from an earlier epoch, still serving
-        self.comm_extra = [0] * len(terr.community_ids)
-        self.wake_epoch = [-1] * G  # the epoch of a wake-up already scheduled at the grid
+        self.scope = in_scope[self.member_grid] if self.total else np.zeros(0, dtype=bool)
+        self.called_at = np.full(self.total, INF)  # when each member was called in this epoch
+        n = self.n_places
+        self.busy = [0] * n  # serving a job
+        self.extra = [0] * n  # in place from an earlier epoch, still serving
+        self.comm_extra = [0] * C
+        self.wake_epoch = [-1] * n  # the epoch of a wake-up already scheduled for the place
         self.epoch = 0
+        self.share = 0.0
         self._clear()
         # mobilisation record: arrival times of each epoch up to its end, and departures
         self.arrivals: list[np.ndarray] = []
         self.departures: list[tuple[float, int]] = []
 
     def _clear(self) -> None:
-        G, C = self.terr.n_grids, len(self.terr.community_ids)
         self.gt: list[float] = []
-        self.g_off = [0] * (G + 1)
-        self.g_ptr = [0] * G
-        self.ct: list[list[float]] = [[] for _ in range(C)]
+        self.g_off = [0] * (self.n_places + 1)
+        self.g_ptr = [0] * self.n_places
+        self.ct: list[list[float]] = [[] for _ in self.terr.community_ids]
         self.epoch_arrivals = np.zeros(0)
+
+    def place(self, g: int) -> int:
+        """The place (community or grid) whose members serve jobs at grid g."""
+        return int(self.place_of_grid[g])
 
     # ---------------------------------------------------------------- counts
 
-    def _advance(self, g: int) -> int:
+    def _advance(self, p: int) -> int:
         now, gt, off = self.eng.now, self.gt, self.g_off
-        p, start, end = self.g_ptr[g], off[g], off[g + 1]
-        while start + p < end and gt[start + p] <= now:
-            p += 1
-        self.g_ptr[g] = p
-        return p
+        k, start, end = self.g_ptr[p], off[p], off[p + 1]
+        while start + k < end and gt[start + k] <= now:
+            k += 1
+        self.g_ptr[p] = k
+        return k
 
-    def in_place(self, g: int) -> int:
-        return self._advance(g) + self.extra[g]
+    def in_place(self, p: int) -> int:
+        return self._advance(p) + self.extra[p]
 
-    def free(self, g: int) -> int:
-        return self._advance(g) + self.extra[g] - self.busy[g]
+    def free(self, p: int) -> int:
+        return self._advance(p) + self.extra[p] - self.busy[p]
 
     def in_community(self, c: int) -> int:
         return bisect.bisect_right(self.ct[c], self.eng.now) + self.comm_extra[c]
@@ -85,80 +100,105 @@ class PartyMembers:
 
     # ---------------------------------------------------------------- serving
 
-    def take(self, g: int, k: int) -> None:
-        self.busy[g] += k
+    def take(self, p: int, k: int) -> None:
+        self.busy[p] += k
 
-    def release(self, g: int, k: int, emergency: bool) -> None:
-        """Members done with an incident: free again in an emergency, else they go home."""
-        self.busy[g] -= k
+    def release(self, p: int, k: int, emergency: bool) -> None:
+        """Members done with a job: free again in an emergency, else they go home."""
+        self.busy[p] -= k
         if emergency:
-            self.on_free(g)
+            self.on_free(p)
             return
-        self.extra[g] -= k
-        self.comm_extra[int(self.terr.grid_comm[g])] -= k
+        self.extra[p] -= k
+        self._comm_extra_add(p, -k)
         self.departures.append((self.eng.now, k))
 
-    def wait_for(self, g: int) -> None:
-        """Incidents at g wait for party hands: wake at the next arrival there (none in a trace: every
+    def _comm_extra_add(self, p: int, k: int) -> None:
+        if self.by_community:
+            self.comm_extra[p] += k
+        else:
+            self.comm_extra[int(self.terr.grid_comm[p])] += k
+
+    def wait_for(self, p: int) -> None:
+        """Jobs at place p wait for party hands: wake at the next arrival there (none in a trace: every
         arrival is an event of its own then)."""
-        if self.eng.log is not None or self.wake_epoch[g] == self.epoch:
+        if self.eng.log is not None or self.wake_epoch[p] == self.epoch:
             return
-        p = self._advance(g)
-        nxt = self.g_off[g] + p
-        if nxt < self.g_off[g + 1]:
-            self.wake_epoch[g] = self.epoch
-            self.eng.at(self.gt[nxt] - self.eng.now, self._wake, g, self.epoch)
+        k = self._advance(p)
+        nxt = self.g_off[p] + k
+        if nxt < self.g_off[p + 1]:
+            self.wake_epoch[p] = self.epoch
+            self.eng.at(self.gt[nxt] - self.eng.now, self._wake, p, self.epoch)
 
-    def _wake(self, g: int, epoch: int) -> None:
+    def _wake(self, p: int, epoch: int) -> None:
         if epoch == self.epoch:
-            self.wake_epoch[g] = -1
-            self.on_free(g)
+            self.wake_epoch[p] = -1
+            self.on_free(p)
 
-    def _arrive_logged(self, g: int, epoch: int) -> None:
+    def _arrive_logged(self, p: int, epoch: int, grid: int) -> None:
         if epoch != self.epoch:
             return
-        self.eng.note("party_member_in_place", self.terr.grid_ids[g])
-        self.on_free(g)
+        self.eng.note("party_member_in_place", self.terr.grid_ids[grid])
+        self.on_free(p)
 
     # ---------------------------------------------------------------- the switch
 
-    def activate(self, epoch: int) -> None:
-        self.epoch = epoch
-        self._clear()
-        if not self.total or self.rules.report_prob <= 0:
+    def call(self, epoch: int, share: float) -> None:
+        """Activation or escalation: members in scope whose draw is under report_prob × share report (the
+        ones already called keep their time)."""
+        if epoch != self.epoch:  # a new emergency
+            self.epoch = epoch
+            self.called_at[:] = INF
+            self.share = 0.0
+        if not self.total or share <= self.share:
             return
+        self.share = share
         now = self.eng.now
-        sel = np.flatnonzero(self.u < self.rules.report_prob)
-        grid = self.member_grid[sel]
-        t = now + self.delay[sel]
-        order = np.lexsort((t, grid))
+        new = np.flatnonzero(self.scope & (self.u < self.rules.report_prob * share) & (self.called_at == INF))
+        if not len(new):
+            return
+        self.called_at[new] = now
+        sel = np.flatnonzero(self.called_at < INF)
+        t = self.called_at[sel] + self.delay[sel]
+        place = self.place_of_grid[self.member_grid[sel]]
+        order = np.lexsort((t, place))
         self.gt = t[order].tolist()
-        counts = np.bincount(grid, minlength=self.terr.n_grids)
+        counts = np.bincount(place, minlength=self.n_places)
         self.g_off = np.concatenate([[0], np.cumsum(counts)]).tolist()
-        comm = self.terr.grid_comm[grid]
+        self.g_ptr = [bisect.bisect_right(self.gt, now, self.g_off[p], self.g_off[p + 1]) - self.g_off[p]
+                      for p in range(self.n_places)]
+        comm = self.terr.grid_comm[self.member_grid[sel]]
         order_c = np.lexsort((t, comm))
         cuts = np.concatenate([[0], np.cumsum(np.bincount(comm, minlength=len(self.ct)))])
         tc = t[order_c]
         self.ct = [tc[cuts[c]:cuts[c + 1]].tolist() for c in range(len(self.ct))]
         self.epoch_arrivals = np.sort(t, kind="stable")
-        if self.eng.log is not None:  # a trace: one event per member, in order of arrival
-            for k in np.argsort(t, kind="stable").tolist():
-                self.eng.at(float(t[k] - now), self._arrive_logged, int(grid[k]), epoch)
+        if self.eng.log is not None:  # a trace: one event per newly called member, in order of arrival
+            tn = self.called_at[new] + self.delay[new]
+            for k in np.argsort(tn, kind="stable").tolist():
+                g = int(self.member_grid[new[k]])
+                self.eng.at(float(tn[k] - now), self._arrive_logged, self.place(g), epoch, g)
 
     def deactivate(self, epoch: int) -> None:
         """Members with nothing to do go home; those serving stay until they are done."""
         now = self.eng.now
         gone = 0
-        for g in range(self.terr.n_grids):
-            here = self._advance(g) + self.extra[g]
-            gone += here - self.busy[g]
-            self.extra[g] = self.busy[g]
-        self.comm_extra = np.bincount(self.terr.grid_comm, weights=np.array(self.extra, dtype=float),
-                                      minlength=len(self.comm_extra)).astype(np.int64).tolist()
+        for p in range(self.n_places):
+            here = self._advance(p) + self.extra[p]
+            gone += here - self.busy[p]
+            self.extra[p] = self.busy[p]
+        C = len(self.comm_extra)
+        if self.by_community:
+            self.comm_extra = list(self.extra)
+        else:
+            self.comm_extra = np.bincount(self.terr.grid_comm, weights=np.array(self.extra, dtype=float),
+                                          minlength=C).astype(np.int64).tolist()
         self.arrivals.append(self.epoch_arrivals[self.epoch_arrivals <= now])
         if gone:
             self.departures.append((now, gone))
         self.epoch = epoch
+        self.share = 0.0
+        self.called_at[:] = INF
         self._clear()
 
     def curve(self, end: float) -> tuple[np.ndarray, np.ndarray]:
@@ -186,8 +226,10 @@ class TemporaryBranches:
         self.record: list[tuple[float, str]] = []
 
     def activate(self, epoch: int) -> None:
-        self.emergency, self.epoch = True, epoch
-        self.check_at = [INF] * len(self.formed)
+        """Activation or escalation (more members may be on their way): look again where a branch may form."""
+        if epoch != self.epoch:
+            self.emergency, self.epoch = True, epoch
+            self.check_at = [INF] * len(self.formed)
         for c in range(len(self.formed)):
             if self.key[c] or self.major[c]:
                 self.check(c)

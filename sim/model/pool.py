@@ -56,13 +56,14 @@ class ResponderPool:
         self.spot: dict[int, set[int]] = {}  # location -> free units of the on-the-spot force there
         self.n_free = 0
         self.free_units: set[int] = set()
-        # where the peacetime scope is the town, only the per-town indexes are kept in peacetime and only
-        # the district's after activation (`set_scope`): each query needs just one of them
+        # only the indexes of the scope in force are kept, the per-town ones while towns command and the
+        # district's otherwise (`set_scope`): each query needs just one of them
         self.towns_live = town_scope
 
-    def set_scope(self, emergency: bool) -> None:
-        """The switch changed the dispatch scope: rebuild the indexes it needs from the free units."""
-        live = self.town_scope and not emergency
+    def set_scope(self, town: bool) -> None:
+        """The dispatch scope changed (the switch, or a level's command): rebuild the indexes it needs from
+        the free units."""
+        live = self.town_scope and town
         if live == self.towns_live:
             return
         self.towns_live = live

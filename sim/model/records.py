@@ -1,9 +1,11 @@
-"""Incident records and the work on site.
+"""Job records and the work on site: the incidents, then the tasks' jobs added as they start.
 
 One column per stage time (onset, discovered, reported, dispatched, first arrival, fully staffed,
 closed), plus who was sent and who is on site. Work is person-minutes (duration × responders needed)
-done at the rate of those on site, so an incident partly staffed proceeds slower and speeds up as more
-hands arrive; the completion is rescheduled (a token marks the live one) whenever the rate changes.
+done at the rate of those on site, so a job partly staffed proceeds slower and speeds up as more hands
+arrive; the completion is rescheduled (a token marks the live one) whenever the rate changes. Rows
+0 .. n-1 are the incidents; a task's job (a grid's evacuation, a post's shift, a grid's warning round)
+is appended with `add` and has a kind other than INCIDENT.
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ from sim.model.territory import Territory
 from sim.scenario.schema import FORCES
 
 NAN = math.nan
+INCIDENT = 0
 
 
 class IncidentRecords:
     def __init__(self, inc: IncidentTable, terr: Territory):
         n = len(inc)
-        self.n = n
+        self.n = n  # incidents
         self.table = inc
+        self.kind = [INCIDENT] * n
         self.grid: list[int] = inc.grid.tolist()
         self.cls: list[int] = inc.cls.tolist()
         self.sev: list[int] = inc.severity.tolist()
@@ -53,6 +57,39 @@ class IncidentRecords:
         self.served = [0] * n  # bit mask of the forces that served it
         self.seq = [0] * n  # ready order
 
+    def add(self, kind: int, grid: int, cls: int, need: int, work_min: float, now: float, town: int,
+            comm: int) -> int:
+        """A task's job, ready now: its row number."""
+        i = len(self.grid)
+        self.kind.append(kind)
+        self.grid.append(grid)
+        self.cls.append(cls)
+        self.sev.append(0)
+        self.need.append(need)
+        self.onset.append(now)
+        self.town.append(town)
+        self.comm.append(comm)
+        for col in (self.t_disc, self.t_rep, self.t_disp, self.t_first, self.t_staff, self.t_close):
+            col.append(NAN)
+        self.t_disc[i] = self.t_rep[i] = now
+        self.phase.append(1)
+        self.channel.append(-1)
+        for ints in (self.assigned, self.trips, self.on_site, self.party_n, self.party_cap, self.token, self.served,
+                     self.seq):
+            ints.append(0)
+        self.remaining.append(work_min * need)
+        self.rate.append(0.0)
+        self.last.append(now)
+        self.crew.append([])
+        self.enroute.append([])
+        return i
+
+    def left_at(self, i: int, t: float) -> float:
+        """Person-minutes of work still to do at time t (work in progress counted up to t)."""
+        if self.t_close[i] == self.t_close[i] and self.t_close[i] <= t:
+            return 0.0
+        return max(0.0, self.remaining[i] - self.rate[i] * max(0.0, t - self.last[i]))
+
     def work(self, i: int, k: int, speed: float, now: float) -> float:
         """k more hands on site at `speed` each: record first arrival and full staffing; return the minutes
         of work left at the new rate (0 when done)."""
@@ -67,19 +104,20 @@ class IncidentRecords:
         return left / self.rate[i] if left > 0 else 0.0
 
     def columns(self) -> dict[str, np.ndarray]:
-        inc = self.table
+        """The incidents' columns (the tasks' jobs are reported by the tasks)."""
+        inc, n = self.table, self.n
         return {
             "grid": inc.grid, "class": inc.cls, "severity": inc.severity, "source": inc.source,
             "responders": inc.need, "onset_min": inc.onset,
-            "discovered_min": np.array(self.t_disc), "reported_min": np.array(self.t_rep),
-            "dispatched_min": np.array(self.t_disp), "first_arrival_min": np.array(self.t_first),
-            "staffed_min": np.array(self.t_staff), "closed_min": np.array(self.t_close),
+            "discovered_min": np.array(self.t_disc[:n]), "reported_min": np.array(self.t_rep[:n]),
+            "dispatched_min": np.array(self.t_disp[:n]), "first_arrival_min": np.array(self.t_first[:n]),
+            "staffed_min": np.array(self.t_staff[:n]), "closed_min": np.array(self.t_close[:n]),
         }
 
     def served_by(self) -> list[str]:
         names: dict[int, str] = {}
         out = []
-        for mask in self.served:
+        for mask in self.served[:self.n]:
             if mask not in names:
                 names[mask] = "+".join(FORCES[f] for f in range(len(FORCES)) if mask >> f & 1)
             out.append(names[mask])

@@ -48,13 +48,17 @@ def hop_names(route: Sequence[str]) -> tuple[str, ...]:
     return tuple(f"{a} → {b}" for a, b in zip(levels, levels[1:]))
 
 
-def discovery(d: Discovery, emergency: bool, coverage: float, party_cover: float, e_patrol: float,
-              e_informant: float, e_hotline: float, u_hotline: float) -> tuple[float, int]:
+def discovery(d: Discovery, factor: float, coverage: float, party_cover: float, visit_rate: float,
+              e_patrol: float, e_informant: float, e_hotline: float, u_hotline: float) -> tuple[float, int]:
     """Delay to discovery and the channel that found it: the first of patrol (revisit time over patrol
-    coverage, raised in an emergency, plus party members in place), an informant, or the hotline (which a
-    share `hotline_share` of incidents reach). `e_*` are standard exponential draws, `u_hotline` uniform."""
-    cov = coverage * (d.emergency_patrol_factor if emergency else 1.0) + party_cover
-    patrol = e_patrol * d.patrol_revisit_min / cov if cov > 0 else INF
+    coverage, raised by `factor` in an emergency, plus party members patrolling, plus household visits at
+    `visit_rate` per minute), an informant, or the hotline (which a share `hotline_share` of incidents
+    reach). `e_*` are standard exponential draws, `u_hotline` uniform."""
+    cov = coverage * factor + party_cover
+    if visit_rate > 0:
+        patrol = e_patrol / (cov / d.patrol_revisit_min + visit_rate)
+    else:
+        patrol = e_patrol * d.patrol_revisit_min / cov if cov > 0 else INF
     informant = e_informant * d.informant_mean_min
     hotline = e_hotline * d.hotline_mean_min if u_hotline < d.hotline_share else INF
     if patrol <= informant and patrol <= hotline:

@@ -22,9 +22,9 @@ STREAMS = ("arrivals", "classes", "severities", "discovery", "reporting", "mobil
 FIXED = 2**31 - 1
 
 #: sub-keys of the `mobilisation` stream: (force code, role)
-GRID_FULL_TIME, GRID_PART_TIME = (0, 0), (0, 1)
-TEAM_DELAY, TEAM_ON_CALL = 0, 1  # roles of each "1+1+N" level (force code 1, 2, 3)
-RESIDENT_PRESENCE, RESIDENT_RECALL = (4, 0), (4, 1)
+GRID_FULL_TIME, GRID_PART_TIME, GRID_CALL_UP, GRID_CALL_DELAY = (0, 0), (0, 1), (0, 2), (0, 3)
+TEAM_DELAY, TEAM_ON_CALL, TEAM_RANK = 0, 1, 2  # roles of each "1+1+N" level (force code 1, 2, 3)
+RESIDENT_PRESENCE, RESIDENT_RECALL, RESIDENT_RANK = (4, 0), (4, 1), (4, 2)
 AGENCY_NOTIFY, AGENCY_ASSEMBLE = (5, 0), (5, 1)
 
 

@@ -52,5 +52,16 @@ class TripNoise:
         self.factors: list[float] = (lognormal_factor(cv, rng.standard_normal(int(self.offset[-1]))).tolist()
                                      if self.on else [])
 
+        self.n = len(need)
+        self.jobs: dict[int, list[float]] = {}  # a task's job: its own factors, keyed by the task's place
+
+    def add_job(self, i: int, factors: list[float]) -> None:
+        self.jobs[i] = factors
+
     def factor(self, i: int, slot: int) -> float:
-        return self.factors[self.offset[i] + slot] if self.on else 1.0
+        if not self.on:
+            return 1.0
+        if i < self.n:
+            return self.factors[self.offset[i] + slot]
+        row = self.jobs[i]
+        return row[slot % len(row)]

@@ -1,13 +1,15 @@
-"""Incidents waiting for hands, kept the way the dispatch policy ranks them.
+"""Jobs waiting for hands, kept the way the allocation rule and the dispatch policy rank them.
 
-Each waiting incident sits in a band (`DispatchPolicy.level`: a class priority, a severity, or one band
-for all) and, within the band, in ready order or by place. A unit that comes free asks for the oldest, or
-for the nearest in the lowest band it may serve; both are answered without scanning every waiting
-incident. Everything is kept district-wide and, where the peacetime scope is the town, per town.
+Each waiting job sits in a level: its allocation band (urgent incidents, posts, evacuation, warnings,
+other incidents, in the scenario's order) times the policy's levels plus the policy's own level (a class
+priority, a severity, or one for all); within a level, in ready order or by place. A unit that comes free
+asks for the oldest, or the nearest, in the lowest level it may serve; both are answered without
+scanning every waiting job. Everything is kept district-wide and per town.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections import OrderedDict
 
 from sim.model.spatial import Geometry, SpatialIndex
@@ -18,11 +20,15 @@ class WaitingIncidents:
         self.by_place, self.town_scope, self.geo = by_place, town_scope, geo
         self.n_levels = n_levels
         self.n = 0
-        self.seq_of: dict[int, tuple[int, int, int, int]] = {}  # incident -> (seq, group, town, level)
-        self.incident: dict[int, int] = {}  # seq -> incident
-        # district-wide (key: group) and per town (key: (group, town))
-        self.count: dict[object, list[int]] = {g: [0] * n_levels for g in range(n_groups)}
-        self.fifo: dict[object, OrderedDict[int, None]] = {}
+        self.town_n: dict[int, int] = {}  # waiting per town
+        self.town_groups: dict[tuple[int, int], int] = {}  # waiting per (town, group)
+        self.seq_of: dict[int, tuple[int, int, int, int]] = {}  # job -> (seq, group, town, level)
+        self.incident: dict[int, int] = {}  # seq -> job
+        # district-wide (key: group) and per town (key: (group, town)); per key and level, the jobs in
+        # ready order or by place, and the levels that have any, lowest first
+        self.count: dict[tuple[object, int], int] = {}
+        self.levels: dict[object, list[int]] = {}
+        self.fifo: dict[tuple[object, int], OrderedDict[int, None]] = {}
         self.place: dict[tuple[object, int], SpatialIndex] = {}
 
     def __len__(self) -> int:
@@ -38,56 +44,69 @@ class WaitingIncidents:
         self.seq_of[i] = (seq, group, town, level)
         self.incident[seq] = i
         self.n += 1
+        self.town_n[town] = self.town_n.get(town, 0) + 1
+        self.town_groups[(town, group)] = self.town_groups.get((town, group), 0) + 1
         for key in self._keys(group, town):
-            counts = self.count.get(key)
-            if counts is None:
-                counts = self.count[key] = [0] * self.n_levels
-            counts[level] += 1
+            kl = (key, level)
+            c = self.count.get(kl, 0)
+            self.count[kl] = c + 1
+            if c == 0:
+                bisect.insort(self.levels.setdefault(key, []), level)
             if self.by_place:
-                idx = self.place.get((key, level))
+                idx = self.place.get(kl)
                 if idx is None:
-                    idx = self.place[(key, level)] = SpatialIndex(self.geo)
+                    idx = self.place[kl] = SpatialIndex(self.geo)
                 idx.add(seq, grid)
             else:
-                fifo = self.fifo.get(key)
+                fifo = self.fifo.get(kl)
                 if fifo is None:
-                    fifo = self.fifo[key] = OrderedDict()
+                    fifo = self.fifo[kl] = OrderedDict()
                 fifo[seq] = None
 
     def remove(self, i: int) -> None:
         seq, group, town, level = self.seq_of.pop(i)
         del self.incident[seq]
         self.n -= 1
+        self.town_n[town] -= 1
+        self.town_groups[(town, group)] -= 1
         for key in self._keys(group, town):
-            self.count[key][level] -= 1
+            kl = (key, level)
+            self.count[kl] -= 1
+            if self.count[kl] == 0:
+                self.levels[key].remove(level)
             if self.by_place:
-                self.place[(key, level)].remove(seq)
+                self.place[kl].remove(seq)
             else:
-                del self.fifo[key][seq]
+                del self.fifo[kl][seq]
+
+    def groups_in(self, town: int) -> set[int]:
+        """The force groups with jobs waiting in a town."""
+        return {g for (t, g), k in self.town_groups.items() if t == town and k > 0}
 
     def oldest(self, groups: list[int], town: int | None) -> int | None:
-        """The incident that became ready first among the groups (in the town, or district-wide)."""
-        best = None
+        """In the lowest band any of the groups has waiting, the job that became ready first (in the town,
+        or district-wide)."""
+        best: tuple[int, int] | None = None
         for g in groups:
-            fifo = self.fifo.get(g if town is None else (g, town))
-            if fifo:
-                seq = next(iter(fifo))
-                if best is None or seq < best:
-                    best = seq
-        return None if best is None else self.incident[best]
+            key: object = g if town is None else (g, town)
+            lv = self.levels.get(key)
+            if not lv or (best is not None and lv[0] > best[0]):
+                continue
+            seq = next(iter(self.fifo[(key, lv[0])]))
+            if best is None or (lv[0], seq) < best:
+                best = (lv[0], seq)
+        return None if best is None else self.incident[best[1]]
 
     def nearest(self, groups: list[int], town: int | None, loc: int) -> int | None:
-        """In the lowest band any of the groups has waiting, the incident nearest the location (ties: the
-        one ready first)."""
+        """In the lowest band any of the groups has waiting, the job nearest the location (ties: the one
+        ready first)."""
         best: tuple[int, float, int] | None = None
         for g in groups:
             key: object = g if town is None else (g, town)
-            counts = self.count.get(key)
-            if counts is None:
+            lv = self.levels.get(key)
+            if not lv or (best is not None and lv[0] > best[0]):
                 continue
-            level = next((k for k, c in enumerate(counts) if c), None)
-            if level is None or (best is not None and level > best[0]):
-                continue
+            level = lv[0]
             t, seq = self.place[(key, level)].nearest(loc, 1)[0]
             if best is None or (level, t, seq) < best:
                 best = (level, t, seq)

@@ -144,6 +144,8 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
               "emergency": ("emergency", "应急"), "hazard": ("hazard", "灾害")},
     "source": {"background": ("background", "日常事件"), "hazard": ("hazard", "灾害事件"),
                "trace": ("trace", "记录回放"), "drill": ("drill inject", "演练注入")},
+    "task": {"evacuation": ("evacuation", "重点人群转移"), "posts": ("posts on duty", "巡查值守"),
+             "warnings": ("warning rounds", "入户通知"), "incident": ("incidents", "事件")},
     "stage": {"discovery": ("discovery", "发现"), "reporting": ("reporting", "上报"),
               "dispatch": ("dispatch", "派遣"), "travel": ("travel", "路途"), "on_site": ("on site", "现场处置")},
     "kind": {"rural": ("rural", "农村"), "community": ("urban community", "城市社区"), "building": ("building", "楼宇"),

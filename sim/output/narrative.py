@@ -41,6 +41,14 @@ LINES: dict[str, tuple[str, str]] = {
     "link_restored": ("reporting link restored", "上报链路恢复"),
     "road_opened": ("roads open again", "道路恢复通行"),
     "who": ("incident {x}", "事件 {x}"),
+    "level": ("RESPONSE LEVEL {level}", "应急响应 {level} 级"),
+    "task_started": ("task started: {task} ({jobs} jobs)", "任务开始：{task}（{jobs} 项）"),
+    "transferred": ("the district moves {force} #{unit} from {from_town} to {to_town}",
+                    "区里将{force} #{unit} 从 {from_town} 调往 {to_town}"),
+    "warning_issued": ("inject {inject}: a warning is issued", "注入 {inject}：发布预警"),
+    "level_ordered": ("inject {inject}: the response level is set by hand", "注入 {inject}：人工调整响应级别"),
+    "shelter_full": ("the shelter of {town} is full: the rest go on to the next town",
+                     "{town} 安置点已满：其余人员转往邻镇"),
     "where": (" at {grid}", "（{grid}）"),
 }
 CHANNELS = {"patrol": ("patrol", "巡查"), "informant": ("informant", "信息员"), "hotline": ("hotline", "热线"),
@@ -59,6 +67,8 @@ def narrative(records: list[dict[str, Any]], drill: Drill, lang: Lang = "en") ->
     out = []
     for r in records:
         k, c = r["event"], r["clock"]
+        if "job" in r:  # the tasks' jobs: their start is told, not every step of them
+            continue
         who = _l("who", lang, x=r["inject"] if r.get("inject") else f"#{r.get('incident')}")
         where = _l("where", lang, grid=r.get("grid")) if r.get("grid") else ""
         force = term("force", str(r.get("force")), lang)
@@ -94,6 +104,16 @@ def narrative(records: list[dict[str, Any]], drill: Drill, lang: Lang = "en") ->
             line = _l("inject", lang, inject=r["inject"], what=what)
             if inj and inj.description:
                 line += f" - {inj.description}"
+        elif k == "level_declared":
+            line = _l("level", lang, level=r["level"])
+        elif k == "task_started":
+            line = _l(k, lang, task=term("task", str(r["task"]), lang), jobs=r["jobs"])
+        elif k == "transferred":
+            line = _l(k, lang, force=force, unit=r["unit"], from_town=r["from_town"], to_town=r["to_town"])
+        elif k in ("warning_issued", "level_ordered"):
+            line = _l(k, lang, inject=r["inject"])
+        elif k == "shelter_full":
+            line = _l(k, lang, town=r["town"])
         elif k in ("available_again", "link_restored", "road_opened"):
             line = _l("inject", lang, inject=r["inject"], what=_l(k, lang))
         if line:

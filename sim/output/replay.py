@@ -53,6 +53,12 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "link_restored": ("inject",),
     "road_closed": ("inject", "grids", "until_min"),
     "road_opened": ("inject",),
+    "level_declared": ("level",),
+    "warning_issued": ("inject",),
+    "level_ordered": ("inject",),
+    "task_started": ("task", "jobs"),
+    "shelter_full": ("town",),
+    "transferred": ("force", "unit", "from_town", "to_town"),
 }
 AFTER_ACTION = ("inject", "at", "event", "description", "expected_action", "expected_by", "simulated", "actual",
                 "simulated_met", "actual_met", "gap_min")
@@ -64,6 +70,7 @@ def event_records(res: ReplicationResult, model: Model, start: float) -> list[di
     """The model's trace as named records, each incident event with its grid, town and inject id."""
     terr = model.territory
     labels: list[str] = res.extra.get("labels", [])
+    jobs: list[tuple[str, int]] = res.extra.get("jobs", [])
     grid = res.incidents["grid"].tolist()
     out = []
     for seq, entry in enumerate(res.log or []):
@@ -75,7 +82,15 @@ def event_records(res: ReplicationResult, model: Model, start: float) -> list[di
         rec.update(zip(names, detail))
         if kind in ("dispatched", "arrived") and rec.get("force") == "party_member":
             rec["members"] = rec.pop("unit")
-        if "incident" in rec:
+        if "incident" in rec and rec["incident"] >= len(grid):  # a task's job, not an incident
+            i = rec.pop("incident")
+            task, g = jobs[i - len(grid)]
+            rec = {**{k: v for k, v in rec.items() if k not in ("force", "unit")}, "job": i, "task": task,
+                   **{k: rec[k] for k in ("force", "unit", "members") if k in rec}}
+            rec["grid"] = terr.grid_ids[g]
+            rec["community"] = terr.community_ids[terr.grid_comm[g]]
+            rec["town"] = terr.town_ids[terr.grid_town[g]]
+        elif "incident" in rec:
             i = rec["incident"]
             g = grid[i]
             rec.setdefault("grid", terr.grid_ids[g])

@@ -25,6 +25,7 @@ from sim.scenario.loader import (
     problems_from_validation,
     read_yaml,
 )
+from sim.scenario.operations import LevelName
 from sim.scenario.references import territory_table
 from sim.scenario.schema import ClassName, ForceName, SeverityName, Strict
 
@@ -60,7 +61,8 @@ class Expected(Strict):
 class Inject(Strict):
     id: str
     at: Time
-    event: Literal["incident", "unavailable", "link_down", "road_closed", "activate"]
+    event: Literal["incident", "unavailable", "link_down", "road_closed", "activate", "warning", "level",
+                   "shelter_full"]
     description: str = ""
     # incident
     grid: str | None = None
@@ -78,6 +80,8 @@ class Inject(Strict):
     duration_min: Annotated[float, Field(gt=0)] | None = None
     extra_min: Annotated[float, Field(ge=0)] = 0.0
     factor: Annotated[float, Field(ge=1)] = 1.0
+    # warning, level
+    level: LevelName | None = None
     # the master scenario events list columns
     expected: Expected | None = None
     actual: Time | None = None
@@ -95,7 +99,7 @@ class Inject(Strict):
     def _fields_of_event(self) -> Inject:
         need: dict[str, tuple[str, ...]] = {"incident": ("grid", "cls"), "unavailable": ("force", "duration_min"),
                                             "link_down": ("duration_min",), "road_closed": ("duration_min",),
-                                            "activate": ()}
+                                            "activate": (), "warning": (), "level": ("level",), "shelter_full": ()}
         missing = [("class" if k == "cls" else k) for k in need[self.event] if getattr(self, k) is None]
         if missing:
             raise ValueError(f"event {self.event!r} needs {', '.join(missing)}")
@@ -103,6 +107,8 @@ class Inject(Strict):
             raise ValueError("event 'road_closed' needs grids (the grids whose roads are closed)")
         if self.event == "road_closed" and self.extra_min == 0 and self.factor == 1:
             raise ValueError("event 'road_closed' needs extra_min or factor to raise travel time")
+        if self.event == "shelter_full" and not self.towns:
+            raise ValueError("event 'shelter_full' needs towns (whose shelters take nobody more)")
         if self.event == "link_down" and not (self.towns or self.communities or self.grids):
             raise ValueError("event 'link_down' needs towns, communities or grids (whose reports are cut off)")
         if self.event == "unavailable" and self.force == "party_member":
@@ -175,7 +181,7 @@ def drill_overrides(d: Drill) -> list[str]:
         out.append(f"horizon_min={d.horizon_min!r}")
     if not d.background:
         out += ["incidents.background.rate_per_household_per_day=0", "incidents.background.rate_per_hour=null",
-                "incidents.hazards=[]", "incidents.trace_file=null"]
+                "incidents.hazard_incidents=false", "incidents.trace_file=null"]
     return out
 
 

@@ -37,6 +37,7 @@ class TerritoryTable:
     y_km: list[float] | None = None
     key_area: list[bool] = field(default_factory=list)
     party_members: list[int] | None = None
+    vulnerable: list[int] | None = None  # vulnerable residents per grid (evacuation), when the file gives them
 
 
 @dataclass
@@ -112,8 +113,9 @@ def read_territory_csv(path: str) -> TerritoryTable:
         if missing:
             raise ScenarioError([Problem(path, 1, "header", ",".join(header),
                                          f"missing columns {', '.join(missing)}; required: {', '.join(TERRITORY_COLUMNS)}"
-                                         " (optional: key_area, party_members)")])
-        t = TerritoryTable([], [], [], [], [], [], [], [], [] if "party_members" in header else None)
+                                         " (optional: key_area, party_members, vulnerable)")])
+        t = TerritoryTable([], [], [], [], [], [], [], [], [] if "party_members" in header else None,
+                           [] if "vulnerable" in header else None)
         town_of: dict[str, tuple[str, int]] = {}  # community -> (town, first line)
         for row in reader:
             line = reader.line_num
@@ -133,6 +135,7 @@ def read_territory_csv(path: str) -> TerritoryTable:
                 if key is None:
                     raise ValueError(("key_area", row.get("key_area"), "allowed: 0/1, true/false, yes/no"))
                 pm = _int(row["party_members"], "party_members") if t.party_members is not None else 0
+                vul = _int(row["vulnerable"], "vulnerable") if t.vulnerable is not None else 0
                 comm, town = row["community"].strip(), row["town"].strip()
                 if not comm or not town:
                     raise ValueError(("community" if not comm else "town", "", "a community and a town are required"))
@@ -155,6 +158,8 @@ def read_territory_csv(path: str) -> TerritoryTable:
             t.key_area.append(key)
             if t.party_members is not None:
                 t.party_members.append(pm)
+            if t.vulnerable is not None:
+                t.vulnerable.append(vul)
     if not t.grid and not problems:
         problems.append(Problem(path, None, "", None, "territory CSV has no grid rows"))
     if problems:
@@ -267,7 +272,7 @@ def check_references(loaded: LoadedScenario) -> TerritoryTable:
                 f, line = loaded.where(("incidents", "hazards", h, "grids", i))
                 problems.append(Problem(f, line, f"incidents.hazards[{h}].grids[{i}]", g,
                                         f"names no grid; grid ids look like {table.grid[0]!r}"))
-        if hz.duration_min > 0 and hz.start_min >= sc.horizon_min:
+        if hz.duration_min > 0 and hz.start_min >= sc.horizon_min and sc.incidents.hazard_incidents:
             f, line = loaded.where(("incidents", "hazards", h, "start_min"))
             problems.append(Problem(f, line, f"incidents.hazards[{h}].start_min", hz.start_min,
                                     f"starts after the horizon ({sc.horizon_min:g} min)"))

@@ -6,102 +6,44 @@ whole truth about that run. Durations are minutes and say so in their key names.
 
 from __future__ import annotations
 
-import types
-import typing
-from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-ClassName = Literal["simple", "complex", "cross_cutting", "departmental", "urgent"]
-SeverityName = Literal["minor", "serious", "major"]
-GridKind = Literal["rural", "community", "building", "commercial", "industrial"]
-ForceName = Literal[
-    "grid_worker",
-    "town_team",
-    "village_team",
-    "group_team",
-    "resident_team",
-    "agency_duty",
-    "agency_team",
-    "party_member",
-]
-#: the names in order, written once in the Literal types above (an index into these is a model code)
-CLASSES: tuple[ClassName, ...] = typing.get_args(ClassName)
-SEVERITIES: tuple[SeverityName, ...] = typing.get_args(SeverityName)
-GRID_KINDS: tuple[GridKind, ...] = typing.get_args(GridKind)
-FORCES: tuple[ForceName, ...] = typing.get_args(ForceName)
-AGENCY_TEAM_MIN_RATIO = 0.20
-
-NonNeg = Annotated[float, Field(ge=0)]
-Pos = Annotated[float, Field(gt=0)]
-Prob = Annotated[float, Field(ge=0, le=1)]
-Count = Annotated[int, Field(ge=0)]
-Cv = Annotated[float, Field(ge=0, le=5)]
-
-
-class Strict(BaseModel):
-    """Refuses unknown keys: a misspelt key must fail loudly, not fall back to a default.
-
-    A section a file writes only in part changes its defaults key by key: `teams: {town: {members: 5}}`
-    keeps every other default of the town team, and `classes: {urgent: {responders: 4}}` keeps the other
-    classes and every other default of `urgent`. Mixes of shares (`kind_mix`, `severity_mix`) and lists
-    are values, not sections: a file that writes them replaces them whole.
-    """
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _over_defaults(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        out = dict(data)
-        for name, f in cls.model_fields.items():
-            if f.default_factory is not None and isinstance(out.get(name), dict):
-                out[name] = _merge_typed(f.annotation, f.default_factory(), out[name])  # type: ignore[call-arg]
-        return out
-
-
-def unwrap_type(tp: Any) -> Any:
-    """The type under Annotated and Optional."""
-    while True:
-        origin = typing.get_origin(tp)
-        if origin is Annotated:
-            tp = typing.get_args(tp)[0]
-        elif origin in (typing.Union, types.UnionType):
-            tp = next(a for a in typing.get_args(tp) if a is not type(None))
-        else:
-            return tp
-
-
-def _merge_typed(tp: Any, default: Any, given: Any) -> Any:
-    """`given` over `default`, key by key where the schema type is a section (a model or a dict of models)."""
-    tp = unwrap_type(tp)
-    if not isinstance(given, dict):
-        return given
-    if isinstance(tp, type) and issubclass(tp, BaseModel) and isinstance(default, BaseModel):
-        out = {k: v for k, v in default.model_dump().items()}
-        for k, v in given.items():
-            f = tp.model_fields.get(k)
-            out[k] = _merge_typed(f.annotation, getattr(default, k), v) if f is not None else v
-        return out
-    if typing.get_origin(tp) is dict and isinstance(default, dict):
-        value_tp = typing.get_args(tp)[1]
-        if isinstance(unwrap_type(value_tp), type) and issubclass(unwrap_type(value_tp), BaseModel):
-            out = {k: v.model_dump() for k, v in default.items()}
-            for k, v in given.items():
-                out[k] = _merge_typed(value_tp, default[k], v) if k in default else v
-            return out
-    return given
-
-
-def _mix_sums_to_one(mix: Mapping[Any, float], what: str) -> None:
-    total = sum(mix.values())
-    if abs(total - 1.0) > 1e-6:
-        parts = ", ".join(f"{k} {v:g}" for k, v in mix.items())
-        raise ValueError(f"{what} shares must add up to 1, got {total:g} ({parts})")
-
+from sim.scenario.base import (  # noqa: F401 - re-exported: the schema's names
+    AGENCY_TEAM_MIN_RATIO,
+    CLASSES,
+    FORCES,
+    GRID_KINDS,
+    SEVERITIES,
+    ClassName,
+    Count,
+    Cv,
+    ForceName,
+    GridKind,
+    NonNeg,
+    Pos,
+    Prob,
+    SeverityName,
+    Strict,
+    _mix_sums_to_one,
+    unwrap_type,
+)
+from sim.scenario.operations import (
+    Allocation,
+    Clock,
+    ClockText,
+    Fatigue,
+    Forecast,
+    Level,
+    LevelName,
+    Shifts,
+    Tasks,
+    Transfers,
+    Weekday,
+    _default_levels,
+    parse_clock_fields,
+)
 
 # --------------------------------------------------------------------------- territory
 
@@ -189,6 +131,9 @@ class GridWorkers(Strict):
     ab_backup: bool = True
     deputy_leaders_per_grid: NonNeg = 0.0
     deputy_effort: Prob = 0.05
+    call_up_share: Prob = 0.0
+    call_up_delay_mean_min: NonNeg = 60.0
+    party_part_time_share: Prob = 0.0
 
 
 class Team(Strict):
@@ -211,6 +156,9 @@ class ResidentTeams(Strict):
     members_per_village: Count = 3
     presence_share: Prob = 2 / 7
     recall_mean_min: NonNeg = 90.0
+    days: list[Weekday] = Field(default_factory=list)
+    day_start: ClockText = "08:30"
+    day_end: ClockText = "17:30"
 
 
 class Agency(Strict):
@@ -226,7 +174,7 @@ class Agencies(Strict):
     listed: list[Agency] = Field(default_factory=list)
     duty_officers_each: Count = 1
     squad_size: Annotated[int, Field(ge=1)] = 5
-    staging: Literal["towns", "district"] = "towns"
+    staging: Literal["need", "towns", "district"] = "need"
     notify_mean_min: NonNeg = 20.0
     assemble_mean_min: NonNeg = 40.0
     assemble_cv: Cv = 0.5
@@ -240,6 +188,9 @@ class PartyMembers(Strict):
     coverage_each: NonNeg = 0.02
     responder_share: Prob = 0.5
     local_setup_min: NonNeg = 5.0
+    scope: Literal["footprint", "key_areas", "all"] = "footprint"
+    report_to: Literal["community", "grid"] = "community"
+    peacetime_active_share: Prob = 0.0
 
 
 class TemporaryBranches(Strict):
@@ -257,6 +208,8 @@ class Forces(Strict):
     agencies: Agencies = Field(default_factory=Agencies)
     party_members: PartyMembers = Field(default_factory=PartyMembers)
     temporary_branches: TemporaryBranches = Field(default_factory=TemporaryBranches)
+    availability: dict[ForceName, Annotated[list[Prob], Field(min_length=24, max_length=24)]] = Field(
+        default_factory=dict)
 
 
 # --------------------------------------------------------------------------- incidents
@@ -327,10 +280,13 @@ class Background(Strict):
     rate_per_household_per_day: NonNeg = 0.002
     rate_per_hour: NonNeg | None = None
     severity_mix: dict[SeverityName, Prob] = Field(default_factory=_default_bg_severity)
+    hourly_profile: Annotated[list[NonNeg], Field(min_length=24, max_length=24)] | None = None
 
     @model_validator(mode="after")
     def _mix(self) -> Background:
         _mix_sums_to_one(self.severity_mix, "severity_mix")
+        if self.hourly_profile is not None and sum(self.hourly_profile) <= 0:
+            raise ValueError("hourly_profile must have a positive hour")
         return self
 
 
@@ -368,6 +324,7 @@ class Incidents(Strict):
     severities: dict[SeverityName, SeverityRule] = Field(default_factory=_default_severities)
     background: Background = Field(default_factory=Background)
     hazards: list[Hazard] = Field(default_factory=list)
+    hazard_incidents: bool = True
     trace_file: str | None = None
 
     @model_validator(mode="after")
@@ -379,6 +336,15 @@ class Incidents(Strict):
 # --------------------------------------------------------------------------- reporting
 
 
+class VisitRule(Strict):
+    """A rule of household visits for one role (seed 003: town cadres 4 visits a month and 10 households)."""
+
+    role: str = "visitors"
+    people: Count = 0
+    visits_per_month: NonNeg = 4.0
+    households_per_visit: NonNeg = 10.0
+
+
 class Discovery(Strict):
     instant: bool = False
     patrol_revisit_min: Pos = 240.0
@@ -386,12 +352,15 @@ class Discovery(Strict):
     hotline_share: Prob = 0.3
     hotline_mean_min: Pos = 90.0
     emergency_patrol_factor: Annotated[float, Field(ge=1)] = 2.0
+    hotline_direct: bool = True
+    hotline_after_unreported: bool = True
+    visits: list[VisitRule] = Field(default_factory=list)
 
 
-Level = Literal["community", "town"]
+RouteLevel = Literal["community", "town"]
 
 
-def _two_levels() -> list[Level]:
+def _two_levels() -> list[RouteLevel]:
     return ["community", "town"]
 
 
@@ -404,7 +373,7 @@ def _major() -> list[SeverityName]:
 
 
 class ReportingRules(Strict):
-    route: list[Level] = Field(default_factory=_two_levels, max_length=2)
+    route: list[RouteLevel] = Field(default_factory=_two_levels, max_length=2)
 
     @model_validator(mode="after")
     def _route_once(self) -> ReportingRules:
@@ -440,10 +409,11 @@ class Threshold(Strict):
     severity: SeverityName = "major"
     count: Annotated[int, Field(ge=1)] = 3
     window_min: Pos = 120.0
+    level: LevelName = "I"
 
 
 #: the activation rules of `sim.model.switch.RULES` (checked there at import)
-ActivationRuleName = Literal["threshold", "scheduled", "never"]
+ActivationRuleName = Literal["threshold", "scheduled", "never", "warning"]
 #: the dispatch policies of `sim.model.dispatch.POLICIES` (checked there at import)
 DispatchPolicyName = Literal["priority_nearest", "severity_priority_nearest", "nearest", "fcfs", "roster"]
 
@@ -452,8 +422,11 @@ class Switch(Strict):
     activation: ActivationRuleName = "threshold"
     threshold: Threshold = Field(default_factory=Threshold)
     scheduled_min: NonNeg = 0.0
+    scheduled_level: LevelName = "I"
+    forecast: Forecast = Field(default_factory=Forecast)
     decision_delay_min: NonNeg = 30.0
     deactivation_quiet_min: NonNeg | None = 720.0
+    step_down_min: NonNeg = 240.0
 
     @model_validator(mode="after")
     def _deactivation(self) -> Switch:
@@ -465,6 +438,8 @@ class Switch(Strict):
 class Dispatch(Strict):
     policy: DispatchPolicyName = "priority_nearest"
     peacetime_scope: Literal["town", "district"] = "town"
+    return_to_base: bool = True
+    transfers: Transfers = Field(default_factory=Transfers)
 
 
 Language = Literal["en", "zh"]
@@ -483,8 +458,19 @@ class Scenario(Strict):
     reporting: Reporting = Field(default_factory=Reporting)
     switch: Switch = Field(default_factory=Switch)
     dispatch: Dispatch = Field(default_factory=Dispatch)
+    levels: dict[LevelName, Level] = Field(default_factory=_default_levels)
+    tasks: Tasks = Field(default_factory=Tasks)
+    allocation: Allocation = Field(default_factory=Allocation)
+    shifts: Shifts = Field(default_factory=Shifts)
+    fatigue: Fatigue = Field(default_factory=Fatigue)
+    clock: Clock = Field(default_factory=Clock)
     mobilisation_step_min: Pos = 15.0
     lang: Language = "en"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _clock_times(cls, data: Any) -> Any:
+        return parse_clock_fields(data)
 
     @model_validator(mode="after")
     def _scheduled_in_run(self) -> Scenario:

@@ -1,0 +1,101 @@
+"""Town command: after activation each town commands its own units and the squads sent to it, and the
+district moves units between towns.
+
+Every `review_min` while towns command, the district looks at each town: one with at least `min_backlog`
+jobs waiting and nobody free is short; one with nothing waiting and people free can spare them. Up to
+`max_units` free units a review go from the towns with most to spare (lowest unit number first, of a
+force that may serve what waits) to the short towns, most waiting first. A moved unit travels for
+`delay_min` plus the trip to the town's command post, then belongs to that town (its new base).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim.model.engine import Engine
+from sim.model.pool import ResponderPool
+from sim.model.switch import Switch
+from sim.model.territory import Territory
+from sim.model.travel import Travel
+from sim.model.waiting import WaitingIncidents
+from sim.scenario.schema import FORCES, Scenario
+
+if TYPE_CHECKING:
+    from sim.model.dispatcher import Dispatcher
+
+
+class TownCommand:
+    def __init__(self, eng: Engine, sc: Scenario, terr: Territory, pool: ResponderPool, waiting: WaitingIncidents,
+                 switch: Switch, travel: Travel):
+        self.eng, self.sc, self.terr, self.pool, self.waiting = eng, sc, terr, pool, waiting
+        self.switch, self.travel = switch, travel
+        self.rules = sc.dispatch.transfers
+        self.desk: Dispatcher | None = None
+        self.moving: dict[int, int] = {}  # unit -> the desk's token when it set off
+        self.moves: list[tuple[float, int, int, int]] = []  # (minute, unit, from town, to town)
+
+    def activated(self) -> None:
+        if self.rules.enabled and self.rules.max_units > 0:
+            self.eng.at(self.rules.review_min, self._review, self.switch.epoch)
+
+    def _review(self, epoch: int) -> None:
+        if epoch != self.switch.epoch:
+            return
+        desk = self.desk
+        assert desk is not None
+        self.eng.at(self.rules.review_min, self._review, epoch)
+        if not desk.scoped():
+            return
+        T = len(self.terr.town_ids)
+        free_in: list[list[int]] = [[] for _ in range(T)]
+        for u in sorted(self.pool.free_units):
+            t = self.pool.town[u]
+            if t >= 0:
+                free_in[t].append(u)
+        waiting = [self.waiting.town_n.get(t, 0) for t in range(T)]
+        short = sorted((t for t in range(T) if waiting[t] >= self.rules.min_backlog and not free_in[t]),
+                       key=lambda t: (-waiting[t], t))
+        moved = 0
+        for t in short:
+            groups = self.waiting.groups_in(t)
+            while moved < self.rules.max_units:
+                donors = [d for d in range(T) if waiting[d] == 0 and free_in[d]]
+                pick = None
+                for d in sorted(donors, key=lambda d: (-len(free_in[d]), d)):
+                    pick = next((u for u in free_in[d] if set(self.pool.unit_groups[u]) & groups), None)
+                    if pick is not None:
+                        free_in[d].remove(pick)
+                        break
+                if pick is None:
+                    break
+                self._move(pick, t)
+                moved += 1
+                waiting[t] -= 1
+                if waiting[t] <= 0:
+                    break
+
+    def _move(self, u: int, t: int) -> None:
+        desk, pool = self.desk, self.pool
+        assert desk is not None
+        pool.take(u)
+        desk.free_token[u] += 1
+        old = pool.town[u]
+        post = self.terr.town_loc(t)
+        trip = self.rules.delay_min + self.travel.between(pool.loc[u], post)
+        pool.town[u] = t
+        pool.home[u] = post
+        self.moving[u] = desk.free_token[u]
+        self.moves.append((self.eng.now, u, old, t))
+        self.eng.note("transferred", FORCES[pool.force[u]], u, self.terr.town_ids[old], self.terr.town_ids[t])
+        self.eng.at(trip, self._arrive, u)
+
+    def _arrive(self, u: int) -> None:
+        desk, pool = self.desk, self.pool
+        assert desk is not None
+        if self.moving.pop(u, None) != desk.free_token[u] or not pool.on[u]:
+            return
+        pool.loc[u] = pool.home[u]
+        if desk.duty.wanted(u):
+            desk.unit_free(u)
+        else:
+            desk.unit_off(u)

@@ -1,0 +1,252 @@
+"""Who is on duty when: the response level's call-up, rotas and rest over days, fatigue, and the peacetime
+hours of each force.
+
+- **Call-up**: at each level the first `share` of each force's call-up roster (by each person's own rank
+  draw; whole squads for agencies) is called, each after their own delay; a higher level calls more, a
+  lower one stands down the rest (at once if idle, else when done).
+- **Rota** (`shifts`): after activation each force of the rota is in two crews, on and off in turn; crew 0
+  starts on, crew 1 after the first shift.
+- **Fatigue** (`fatigue`): from activation on, a person's work slows by `slowdown_per_hour` for every hour
+  of a stint beyond `onset_min`, and after `max_on_min` on duty they must rest `rest_min` (when done with
+  what they are doing). Rest ends on the next 10-minute mark, so people resting together return together.
+- **Peacetime hours**: `forces.availability` gives each force's share on duty by hour of day; resident
+  teams with `days` are in the village on those weekdays between `day_start` and `day_end`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from sim.model.engine import Engine
+from sim.model.forces import Units
+from sim.model.pool import ResponderPool
+from sim.model.switch import PEACE, Switch, level_rules
+from sim.scenario.operations import WEEKDAYS, clock_minutes
+from sim.scenario.schema import FORCES, Scenario
+
+if TYPE_CHECKING:
+    from sim.model.dispatcher import Dispatcher
+
+INF = math.inf
+REST_STEP = 10.0
+RESIDENT = FORCES.index("resident_team")
+
+
+class Duty:
+    def __init__(self, eng: Engine, sc: Scenario, units: Units, pool: ResponderPool, switch: Switch):
+        self.eng, self.sc, self.pool, self.switch = eng, sc, pool, switch
+        n = len(units)
+        self.desk: Dispatcher | None = None
+        self.rank, self.crew, self.peace_on = units.rank, units.crew, units.peace_on
+        self.called = list(units.peace_on)  # wanted by the level plan
+        self.rest_until = [0.0] * n
+        self.tired = [False] * n
+        self.on_since = [0.0] * n
+        self.avail = [True] * n  # peacetime hours allow
+        self.shift_force = [FORCES[f] in sc.shifts.forces for f in range(len(FORCES))]
+        self.fatigue_force = [FORCES[f] in sc.fatigue.forces for f in range(len(FORCES))]
+        self.rota_t0: float | None = None
+        self._rested: dict[float, list[int]] = {}  # rest ending at a minute -> who
+        by_force: dict[int, list[int]] = {}
+        for u, f in enumerate(units.force):
+            by_force.setdefault(f, []).append(u)
+        self.by_force = by_force
+        self.sched = self._schedule()
+
+    # ---------------------------------------------------------------- peacetime hours
+
+    def _schedule(self) -> list[tuple[float, int, float]]:
+        """(minute, force, share on duty) at every change of the peacetime hours within the run."""
+        sc = self.sc
+        end = sc.horizon_min + sc.drain_min
+        start = clock_minutes(sc.clock.start)[1]
+        out: list[tuple[float, int, float]] = []
+        for name, hours in sc.forces.availability.items():
+            f = FORCES.index(name)
+            h0 = start // 60
+            t = -(start % 60)
+            k = 0
+            while t < end:
+                share = hours[(h0 + k) % 24]
+                if not out or out[-1][1] != f or out[-1][2] != share:
+                    out.append((max(0.0, float(t)), f, share))
+                t += 60
+                k += 1
+        rt = sc.forces.resident_teams
+        if rt.days:
+            day0 = WEEKDAYS.index(sc.clock.weekday)
+            a, b = clock_minutes(rt.day_start)[1], clock_minutes(rt.day_end)[1]
+            out.append((0.0, RESIDENT, 0.0))
+            for d in range(int(end // 1440) + 2):
+                if WEEKDAYS[(day0 + d) % 7] in rt.days:
+                    out.append((d * 1440 + a - start, RESIDENT, 1.0))
+                    out.append((d * 1440 + b - start, RESIDENT, 0.0))
+        out = [(max(0.0, t), f, s) for t, f, s in out if t < end]
+        out.sort(key=lambda x: x[0])
+        return out
+
+    def begin(self) -> None:
+        """Peacetime hours from the start: each change point is one event for its force."""
+        for t, f, share in self.sched:
+            self.eng.soon(t, self._hours, f, share)
+
+    def _hours(self, f: int, share: float) -> None:
+        units = self.by_force.get(f, [])
+        for u in units:
+            self.avail[u] = (self.avail_rank(u) < share) if f != RESIDENT else share > 0
+        if self.switch.phase == PEACE:
+            self.refresh(units)
+
+    def avail_rank(self, u: int) -> float:
+        """Who is on in peacetime hours when only a share is: a fixed spread over the force's units."""
+        return (u * 0.6180339887498949) % 1.0
+
+    # ---------------------------------------------------------------- wanted or not
+
+    def wanted(self, u: int) -> bool:
+        now = self.eng.now
+        pool = self.pool
+        if pool.blocked[u] > now or self.rest_until[u] > now or self.tired[u]:
+            return False
+        if self.switch.phase == PEACE:
+            return self.peace_on[u] and self.avail[u]
+        if not self.called[u] or pool.due[u] > now:  # not called, or still on the way
+            return False
+        f = pool.force[u]
+        if self.rota_t0 is not None and self.shift_force[f]:
+            return self._crew_on(self.crew[u], now)
+        return True
+
+    def _crew_on(self, crew: int, now: float) -> bool:
+        s = self.sc.shifts
+        t = now - (self.rota_t0 or 0.0) - crew * s.on_min
+        if t < 0:
+            return False
+        return t % (s.on_min + s.off_min) < s.on_min
+
+    def refresh(self, units: list[int]) -> list[int]:
+        """Bring on duty the units now wanted and take off the idle ones no longer wanted (the busy ones go
+        when they are done: the desk asks `wanted` at release). Returns those that came on."""
+        desk = self.desk
+        assert desk is not None
+        pool = self.pool
+        came = []
+        for u in units:
+            if self.wanted(u):
+                if not pool.on[u]:
+                    desk.unit_on(u, self.switch.epoch)
+                    if pool.on[u]:
+                        came.append(u)
+            elif pool.on[u] and pool.is_free[u]:
+                desk.unit_off(u)
+        return came
+
+    def speed(self, u: int) -> float:
+        """Work speed late in a stint (1 before `onset_min`; from activation on only)."""
+        fa = self.sc.fatigue
+        if self.switch.phase == PEACE or not self.fatigue_force[self.pool.force[u]] or fa.slowdown_per_hour <= 0:
+            return 1.0
+        over = (self.eng.now - self.on_since[u] - fa.onset_min) / 60.0
+        return 1.0 / (1.0 + fa.slowdown_per_hour * over) if over > 0 else 1.0
+
+    # ---------------------------------------------------------------- levels
+
+    def level(self, old: int, new: int) -> None:
+        """The level changed: call up or stand down; at activation start the rota and the stints."""
+        sc, pool, now = self.sc, self.pool, self.eng.now
+        if new == 0:
+            self.rota_t0 = None
+            self.called = list(self.peace_on)
+            self.tired = [False] * len(self.tired)
+            self.refresh(list(range(len(self.called))))
+            return
+        lv = level_rules(sc, new)
+        called_now: dict[float, list[int]] = {}
+        gone = []
+        for u, f in enumerate(pool.force):
+            if self.peace_on[u]:
+                want = True
+            else:
+                d = pool.act_delay[u]
+                want = d < INF and self.rank[u] < lv.mobilise.share(FORCES[f])
+            if want and not self.called[u]:
+                self.called[u] = True
+                pool.due[u] = now + pool.act_delay[u]
+                called_now.setdefault(pool.act_delay[u], []).append(u)
+            elif not want and self.called[u]:
+                self.called[u] = False
+                gone.append(u)
+        if old == 0:
+            self.rota_t0 = now if sc.shifts.enabled else None
+            if sc.shifts.enabled:
+                self._rota(self.switch.epoch)
+            everyone = list(range(len(pool.on)))
+            self.refresh(everyone)
+            self._stints([u for u in everyone if pool.on[u]], now)
+        for d, units in called_now.items():
+            self.eng.soon(d, self._arrive, units, self.switch.epoch)
+        self.refresh(gone)
+
+    def _arrive(self, units: list[int], epoch: int) -> None:
+        """Called-up people reach their base: those still wanted come on duty."""
+        if epoch == self.switch.epoch:
+            self._stints(self.refresh(units), self.eng.now)
+
+    # ---------------------------------------------------------------- rota and rest
+
+    def _rota(self, epoch: int) -> None:
+        """One event at every change of shift of either crew within the run."""
+        s, end = self.sc.shifts, self.sc.horizon_min + self.sc.drain_min
+        left = end - self.eng.now
+        cycle = s.on_min + s.off_min
+        times: set[float] = set()
+        j = 0
+        while j * cycle < left:
+            times.update(t for t in (j * cycle, j * cycle + s.on_min, j * cycle + 2 * s.on_min) if 0 < t < left)
+            j += 1
+        units = [u for u, f in enumerate(self.pool.force) if self.shift_force[f]]
+        for t in sorted(times):
+            self.eng.at(t, self._turn, units, epoch)
+
+    def _turn(self, units: list[int], epoch: int) -> None:
+        """A change of shift: crews going off leave when done, crews coming on start a stint."""
+        if epoch != self.switch.epoch:
+            return
+        self._stints(self.refresh(units), self.eng.now)
+
+    def _stints(self, units: list[int], now: float) -> None:
+        """A stint starts for these units now: fatigue counts from here, and rest falls due after max_on."""
+        fa = self.sc.fatigue
+        for u in units:
+            self.on_since[u] = now
+        if fa.max_on_min is None or self.switch.phase == PEACE:
+            return
+        due = [u for u in units if self.fatigue_force[self.pool.force[u]]]
+        if due:
+            self.eng.at(fa.max_on_min, self._tire, due, now, self.switch.epoch)
+
+    def _tire(self, units: list[int], since: float, epoch: int) -> None:
+        if epoch != self.switch.epoch:
+            return
+        for u in units:
+            if self.pool.on[u] and self.on_since[u] == since:
+                self.tired[u] = True
+        self.refresh(units)
+
+    def went_off(self, u: int) -> None:
+        """A unit went off duty: if tired, its rest starts now and ends on the next 10-minute mark."""
+        if not self.tired[u]:
+            return
+        self.tired[u] = False
+        back = math.ceil((self.eng.now + self.sc.fatigue.rest_min) / REST_STEP) * REST_STEP
+        self.rest_until[u] = back
+        self._rested.setdefault(back, []).append(u)
+        if len(self._rested[back]) == 1:
+            self.eng.at(back - self.eng.now, self._back, back, self.switch.epoch)
+
+    def _back(self, back: float, epoch: int) -> None:
+        units = self._rested.pop(back, [])
+        if epoch == self.switch.epoch:
+            self._stints(self.refresh(units), self.eng.now)
+

@@ -1,0 +1,217 @@
+"""Exact traces of the emergency operations: evacuation, posts, levels, town command, call-up, the hotline.
+
+All on the two-grid scenario of tests/conftest.py (grids A and B 3 km apart in one community; travel A→A
+2 min, A→B 8 min; grid workers at A and B; no noise), with the level declared at minute 0 and the
+hazard's onset later, so that every minute can be worked out by hand.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from sim.model import build_model, run_replication
+from sim.model.streams import GRID_CALL_DELAY, stream
+from sim.scenario import load_scenario
+from tests.conftest import tiny
+
+TWO_TOWNS = """grid,town,community,kind,households,x_km,y_km,key_area,party_members
+A,T1,C1,rural,100,0,0,0,0
+B,T2,C2,rural,100,3,0,0,0
+"""
+
+
+def ops(**tasks) -> dict:
+    """The tiny scenario with two grid workers, level I declared at 0 with the tasks named, a hazard at A
+    from 300 to 360 (no incidents of its own), and every task served by grid workers."""
+    sc = tiny()
+    sc["forces"]["grid_workers"]["full_time"] = 2
+    sc["forces"]["party_members"]["report_prob"] = 0.0
+    sc["switch"] = {"activation": "scheduled", "scheduled_min": 0, "scheduled_level": "I",
+                    "deactivation_quiet_min": None}
+    sc["levels"] = {"I": {"tasks": list(tasks)}}
+    sc["incidents"]["hazards"] = [{"name": "flood", "start_min": 300, "duration_min": 60, "rate_per_hour": 0,
+                                   "grids": ["A"]}]
+    sc["tasks"] = {k: {"forces": ["grid_worker"], **v} for k, v in tasks.items()}
+    return sc
+
+
+def run(write_scenario, sc, trace="", grids=None, name="sc.yaml"):
+    kw = {"grids": grids} if grids else {}
+    return run_replication(build_model(load_scenario(write_scenario(sc, trace, name=name, **kw))), 0, trace=True)
+
+
+def kinds(res, *names):
+    return [e for e in res.log if e[1] in names]
+
+
+def test_one_grid_evacuated_by_two_escorts(write_scenario):
+    """A's 100 households hold 2 vulnerable residents (share 0.02); each needs 2 escorts for 30 min: 120
+    person-minutes for a crew of 2. The workers from A (2 min) and B (8 min) work alone 2..8 (6
+    person-minutes), then together: 114 left at 2 a minute, done at 65. The deadline is 120 min before the
+    onset at 300, at 180: everyone moved."""
+    sc = ops(evacuation={"vulnerable_share": 0.02, "escorts": 2, "minutes_each": 30, "crew": 2,
+                         "deadline_min": 120})
+    res = run(write_scenario, sc)
+    assert kinds(res, "task_started", "dispatched", "arrived", "staffed", "closed") == [
+        (0.0, "task_started", "evacuation", 1),
+        (0.0, "dispatched", 0, "grid_worker", 0), (0.0, "dispatched", 0, "grid_worker", 1),
+        (2.0, "arrived", 0, "grid_worker", 0), (8.0, "arrived", 0, "grid_worker", 1),
+        (8.0, "staffed", 0), (65.0, "closed", 0)]
+    t = res.tasks
+    assert t["evacuation.residents"] == 2 and t["evacuation.moved_by_deadline_share"] == 1.0
+    assert t["evacuation.in_place_at_onset"] == 0 and t["evacuation.done_min"] == 65.0
+    assert t["busy_min.evacuation"] == 65 + 65  # both from dispatch (0) to closure
+
+
+def test_residents_left_at_the_deadline_and_at_the_onset(write_scenario):
+    """One escort team of 2 for 10 residents of 30 min each: 600 person-minutes, at 2 a minute from 8 on
+    (6 before): done at 305. At the deadline (180) (6 + 2 × 172) / 60 = 5.83 moved; at the onset (300)
+    (6 + 2 × 292) / 60 = 9.83."""
+    sc = ops(evacuation={"vulnerable_share": 0.1, "escorts": 2, "minutes_each": 30, "crew": 2,
+                         "deadline_min": 120})
+    t = run(write_scenario, sc).tasks
+    assert t["evacuation.residents"] == 10
+    assert t["evacuation.moved_by_deadline_share"] == pytest.approx((6 + 2 * 172) / 60 / 10)
+    assert t["evacuation.in_place_at_onset"] == pytest.approx(10 - (6 + 2 * 292) / 60)
+    assert t["evacuation.done_min"] == pytest.approx(305.0)
+
+
+def test_a_post_relieved_at_shift_change(write_scenario):
+    """A key site at A (its key area), one person on post from 0 (300 min before the onset) to the hazard's
+    end at 360, in shifts of 120 min, the relief called 10 min before a shift ends."""
+    sc = ops(posts={"people": 1, "shift_min": 120, "relief_lead_min": 10, "before_onset_min": 300,
+                    "until_after_hazard_min": 0})
+    res = run(write_scenario, sc)
+    # the worker at A is on post at 2; his relief is called at 112; the worker from B arrives at 120 and
+    # relieves him; the next relief, called at 230, is the worker at A again (2 min); the one after, called
+    # at 342, the worker from B (back at his base at 240): on post at 350; the last shift ends with the window.
+    assert kinds(res, "dispatched", "closed") == [
+        (0.0, "dispatched", 0, "grid_worker", 0),
+        (112.0, "dispatched", 1, "grid_worker", 1), (120.0, "closed", 0),
+        (230.0, "dispatched", 2, "grid_worker", 0), (232.0, "closed", 1),
+        (342.0, "dispatched", 3, "grid_worker", 1), (350.0, "closed", 2), (360.0, "closed", 3)]
+    t = res.tasks
+    assert t["posts.post_hours"] == 6.0
+    assert t["posts.uncovered_hours"] == pytest.approx(2 / 60)  # 0..2, before the first holder arrived
+
+
+def test_a_post_left_uncovered_when_nobody_comes(write_scenario):
+    """Only one worker, who must leave at the end of his shift (stay_until_relieved false) and is the only
+    one who could relieve himself: he serves 2..122, the relief called at 112 has nobody until he is free
+    at 122, comes back on post at 124 (2 min), and so on: 2 uncovered minutes a shift."""
+    sc = ops(posts={"people": 1, "shift_min": 120, "relief_lead_min": 10, "before_onset_min": 300,
+                    "until_after_hazard_min": 0, "stay_until_relieved": False})
+    sc["forces"]["grid_workers"]["full_time"] = 1
+    t = run(write_scenario, sc).tasks
+    assert t["posts.uncovered_hours"] == pytest.approx((2 + 2 + 2) / 60)  # 0..2, 122..124, 244..246
+
+
+def test_a_forecast_warning_escalates_the_level(write_scenario):
+    """Warnings 480 and 0 min before the onset at 600: level III at 120, level I at 600. One agency of 20
+    staff at ratio 0.5 sends 2 squads of 5; level III sends a quarter of its squads (squad 0), level I all:
+    squad 0 is in place 40 min after 120, squad 1 40 min after 600."""
+    sc = tiny()
+    sc["incidents"]["hazards"] = [{"name": "typhoon", "start_min": 600, "duration_min": 60, "rate_per_hour": 0}]
+    sc["switch"] = {"activation": "warning", "deactivation_quiet_min": None,
+                    "forecast": {"steps": [{"before_onset_min": 480, "level": "III"},
+                                           {"before_onset_min": 0, "level": "I"}]}}
+    sc["forces"]["agencies"] = {"count": 1, "staff_each": 20, "team_ratio": 0.5, "duty_officers_each": 0,
+                                "squad_size": 5, "notify_mean_min": 0, "assemble_mean_min": 40, "assemble_cv": 0,
+                                "staging": "district"}
+    sc["levels"] = {"III": {"tasks": []}, "I": {"tasks": []}}
+    res = run(write_scenario, sc)
+    assert res.levels == [(120.0, 2), (600.0, 4)]
+    assert (120.0, "level_declared", "III") in res.log and (600.0, "level_declared", "I") in res.log
+    times, counts = res.mobilisation["agency_team"]
+    assert times.tolist() == [160.0] * 5 + [640.0] * 5 and counts.tolist() == list(range(1, 11))
+
+
+def test_a_unit_moved_across_towns_by_the_district(write_scenario):
+    """Town command: the incident at B (town T2, ready at 15) may not take the worker of T1. At the review
+    at 60, T2 has one waiting and nobody free, T1 nothing waiting and one free: the district moves him,
+    30 min plus the 8-min trip to T2's post (at B): there at 98, at the incident at 100."""
+    sc = tiny()
+    sc["switch"] = {"activation": "scheduled", "scheduled_min": 0, "deactivation_quiet_min": None}
+    sc["levels"] = {"I": {"tasks": [], "command": "town"}}
+    sc["dispatch"]["transfers"] = {"review_min": 60, "delay_min": 30, "min_backlog": 1, "max_units": 1}
+    res = run(write_scenario, sc, "0,B,complex,minor,,\n", grids=TWO_TOWNS)
+    assert kinds(res, "transferred", "dispatched") == [
+        (60.0, "transferred", "grid_worker", 0, "T1", "T2"), (98.0, "dispatched", 0, "grid_worker", 0)]
+    assert res.incidents["first_arrival_min"].tolist() == [100.0]
+    assert res.tasks["transfers"] == 1
+
+
+@pytest.mark.parametrize("share,level_share,called", [(1.0, 1.0, True), (0.0, 1.0, False), (1.0, 0.0, False)])
+def test_a_part_timer_called_up_at_activation(write_scenario, share, level_share, called):
+    """The one part-timer is not on duty in peacetime (availability 0); at activation (minute 100) she is
+    called up if her draw is under call_up_share × the level's grid-worker share, and comes on duty after
+    her own exponential delay (mean 30)."""
+    sc = tiny()
+    sc["forces"]["grid_workers"].update(full_time=0, part_time=1, part_time_availability=0.0,
+                                        call_up_share=share, call_up_delay_mean_min=30)
+    sc["switch"] = {"activation": "scheduled", "scheduled_min": 100, "deactivation_quiet_min": None}
+    sc["levels"] = {"I": {"tasks": [], "mobilise": {"grid_worker": level_share}}}
+    res = run(write_scenario, sc)
+    delay = 30 * float(stream(1, 0, "mobilisation", *GRID_CALL_DELAY).standard_exponential(1)[0])
+    on = kinds(res, "on_duty")
+    assert on == ([(round(100 + delay, 6), "on_duty", "grid_worker", 0, "A")] if called else [])
+
+
+def test_a_hotline_call_reaches_the_command_directly(write_scenario):
+    """Compliance 0: the grid worker reports nothing. A call to the hotline (share 1, found at once in
+    effect) goes straight to the command in one direct hop of 1 min, not through compliance."""
+    sc = tiny()
+    sc["reporting"]["peacetime"]["compliance"] = 0.0
+    sc["forces"]["grid_workers"]["full_time"] = 0
+    sc["forces"]["agencies"] = {"count": 1, "duty_officers_each": 1}
+    sc["incidents"]["classes"]["complex"]["forces"] = ["agency_duty"]
+    sc["reporting"]["discovery"] = {"instant": False, "informant_mean_min": 1e6, "hotline_share": 1.0,
+                                    "hotline_mean_min": 1e-6}
+    res = run(write_scenario, sc, "10,A,complex,minor,,\n")
+    c = res.incidents
+    assert [e[3] for e in res.log if e[1] == "discovered"] == ["hotline"]
+    assert c["reported_min"][0] == pytest.approx(11.0)
+
+
+def test_an_unreported_incident_is_found_later_by_the_hotline(write_scenario):
+    """Compliance 0 and an informant who finds it first: unreported at discovery. The resident's call
+    (its own hotline delay) comes later and is reported directly."""
+    sc = tiny()
+    sc["reporting"]["peacetime"]["compliance"] = 0.0
+    sc["reporting"]["discovery"] = {"instant": False, "informant_mean_min": 1e-6, "hotline_share": 1.0,
+                                    "hotline_mean_min": 50}
+    sc["forces"]["grid_workers"]["full_time"] = 0  # no patrol: the informant is first
+    res = run(write_scenario, sc, "10,A,complex,minor,,\n")
+    seen = [e for e in res.log if e[1] in ("discovered", "unreported", "reported")]
+    assert [e[1:] for e in seen] == [("discovered", 0, "informant"), ("unreported", 0), ("discovered", 0, "hotline"),
+                                     ("reported", 0)]
+    assert seen[2][0] > 10 and res.incidents["reported_min"][0] == pytest.approx(seen[2][0] + 1)
+    assert res.incidents["discovered_min"][0] == pytest.approx(10.0, abs=1e-3)  # the first discovery counts
+
+
+def test_shelter_full_sends_the_rest_to_the_next_town(write_scenario, tmp_path):
+    """A drill's shelter_full inject: residents not yet moved go to the next town's shelter, with the escorts'
+    round trip between the towns added to each (2 × 8 min)."""
+    from sim.model import run_drill
+    from sim.scenario.drill import load_drill
+
+    grids = """grid,town,community,kind,households,x_km,y_km,key_area,party_members
+A,T1,C1,rural,100,0,0,0,0
+B,T2,C2,rural,100,3,0,0,0
+"""
+    sc = ops(evacuation={"vulnerable_share": 0.1, "escorts": 1, "minutes_each": 30, "crew": 1,
+                         "deadline_min": 0, "shelter_places_per_resident": 2})
+    sc["forces"]["grid_workers"]["full_time"] = 1
+    write_scenario(sc, "", grids=grids)
+    import yaml
+    drill = {"name": "d", "scenario": "sc.yaml", "injects": [{"id": "S", "at": 62, "event": "shelter_full",
+                                                                "towns": ["T1"]}]}
+    (tmp_path / "d.yaml").write_text(yaml.safe_dump(drill))
+    loaded = load_drill(tmp_path / "d.yaml")
+    res = run_drill(build_model(loaded.scenario), loaded.drill)
+    # 10 residents × 30 min by one person from 2: 2 moved by 62; the other 8 take 30 + 16 min each
+    assert res.tasks["evacuation.done_min"] == pytest.approx(62 + 8 * 46)
+    assert (62.0, "shelter_full", "T1") in res.log
+    assert math.isclose(res.tasks["evacuation.in_place_at_onset"], 10 - 2 - (300 - 62) / 46)
