@@ -17,10 +17,15 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = self.file + (f":{self.line}" if self.line else "")
+        where = _short(self.file) + (f":{self.line}" if self.line else "")
         field = f" {self.field}:" if self.field else ""
         value = "" if self.value is None else f" got {_show(self.value)};"
         return f"{where}:{field}{value} {self.message}"
+
+
+def _short(text: str, keep: int = 200) -> str:
+    """A very long file name (a 5,000-character path, say) shown by its start and its end."""
+    return text if len(text) <= keep else text[:keep // 2 - 2] + "..." + text[-(keep // 2 - 1):]
 
 
 def _show(value: Any) -> str:

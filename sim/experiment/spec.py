@@ -15,6 +15,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from sim.errors import Problem, ScenarioError
 from sim.experiment.kpis import kpi_names
+from sim.files import path_problem
 from sim.scenario import LoadedScenario, load_scenario
 from sim.scenario.loader import Origins, flow_override, fmt_loc, known_key, locate, problems_from_validation, read_yaml
 from sim.scenario.schema import Strict
@@ -180,7 +181,7 @@ def fixed_overrides(spec: Experiment) -> list[str]:
 
 def load_experiment(path: str | Path) -> LoadedExperiment:
     shown = str(path)
-    data, origins = read_yaml(Path(path))
+    data, origins = read_yaml(Path(path), "experiment", Experiment)
     origins = {k: (shown, v[1]) for k, v in origins.items()}
     try:
         spec = Experiment.model_validate(data)
@@ -188,9 +189,10 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
         raise ScenarioError(problems_from_validation(exc, origins, shown, root=Experiment)) from None
     problems: list[Problem] = []
     scen_path = (Path(path).parent / spec.scenario)
-    if not scen_path.is_file():
+    if (why := path_problem(scen_path)) is not None:
         f, line = locate(origins, ("scenario",), shown)
-        raise ScenarioError([Problem(f, line, "scenario", spec.scenario, f"scenario file not found ({scen_path})")])
+        raise ScenarioError([Problem(f, line, "scenario", spec.scenario, f"scenario {why}"
+                                     + (f" ({scen_path})" if len(str(scen_path)) < 200 else ""))])
     for key in spec.fixed:
         bad = known_key(tuple(int(p) if p.isdigit() else p for p in key.split(".")))
         if bad:

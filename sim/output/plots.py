@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from sim.files import save_figure  # noqa: E402
 from sim.model import PHASES, Territory  # noqa: E402
 
 SAVE: dict[str, Any] = {"dpi": 110, "metadata": {"Software": None}}
@@ -40,7 +41,7 @@ def response_ecdf(path: Path, response: np.ndarray, phase: np.ndarray, targets: 
     ax.legend(loc="lower right")
     ax.set_title("Response time by phase")
     fig.tight_layout()
-    fig.savefig(path, **SAVE)
+    save_figure(fig, path, **SAVE)
     plt.close(fig)
 
 
@@ -59,7 +60,7 @@ def mobilisation(path: Path, curves: dict[str, tuple[np.ndarray, np.ndarray]], a
     ax.legend(fontsize=7, loc="center right")
     ax.set_title("Mobilisation")
     fig.tight_layout()
-    fig.savefig(path, **SAVE)
+    save_figure(fig, path, **SAVE)
     plt.close(fig)
 
 
@@ -82,5 +83,5 @@ def response_map(path: Path, terr: Territory, median_by_grid: np.ndarray) -> Non
     ax.legend(fontsize=7, loc="upper right")
     ax.set_title("Median response time by grid")
     fig.tight_layout()
-    fig.savefig(path, **SAVE)
+    save_figure(fig, path, **SAVE)
     plt.close(fig)

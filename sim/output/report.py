@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import csv
 import html
+import io
 import json
 import math
 import re
@@ -21,6 +22,7 @@ from typing import Any
 import yaml
 
 from sim.errors import Problem, ScenarioError
+from sim.files import MAX_OUTPUT_BYTES, FileRefused, atomic_write_text, read_bytes_limited, read_text_limited
 from sim.scenario.drill import clock_to_min, min_to_clock
 
 #: the run plots, in the order shown, with a caption each (other PNGs follow, by name)
@@ -147,18 +149,17 @@ def _kpi_num(name: str, x: Any) -> str:
 
 
 def _read_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
+    return json.loads(read_text_limited(path))
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
     if not path.is_file():
         return []
-    with open(path, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+    return list(csv.DictReader(io.StringIO(read_text_limited(path), newline="")))
 
 
 def _read_text(path: Path) -> str | None:
-    return path.read_text(encoding="utf-8") if path.is_file() else None
+    return read_text_limited(path) if path.is_file() else None
 
 
 def _attr(name: str, value: str) -> str:
@@ -188,7 +189,7 @@ def _section(sid: str, title: str, body: str, cls: str = "") -> str:
 
 
 def _png(path: Path, caption: str) -> str:
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    data = base64.b64encode(read_bytes_limited(path, MAX_OUTPUT_BYTES, "PNG")).decode("ascii")
     return (f'<figure><img src="data:image/png;base64,{data}" alt="{_e(path.name)}">'
             f"<figcaption>{_e(path.name)}: {_e(caption)}</figcaption></figure>")
 
@@ -268,12 +269,17 @@ def folder_kind(run_dir: str | Path) -> str:
 def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     """Write the HTML report of a run, sweep or drill folder (default RUN_DIR/report.html); returns its path."""
     d = Path(run_dir)
-    kind = folder_kind(d)
-    page = {"run": run_page, "sweep": sweep_page, "drill": drill_page}[kind](d)
+    try:
+        kind = folder_kind(d)
+        page = {"run": run_page, "sweep": sweep_page, "drill": drill_page}[kind](d)
+    except FileRefused as exc:  # a file of the folder is a device, a FIFO, huge, or not UTF-8
+        raise ScenarioError([Problem(str(d), None, "RUN_DIR", None, f"a file in it {exc.reason}")]) from None
+    except (ValueError, csv.Error) as exc:  # JSONDecodeError included: a damaged file
+        raise ScenarioError([Problem(str(d), None, "RUN_DIR", None, "a file in it is damaged or not one mobsim "
+                                     f"wrote ({type(exc).__name__}); re-run it, or report another folder")]) from None
     path = Path(out) if out else d / "report.html"
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(page)
+    atomic_write_text(path, page)
     return path
 
 

@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from sim.experiment import PHASE_KPIS, Failure, iter_replications, mean_ci, replication_kpis
 from sim.experiment.manifest import git_commit, package_versions, sha256
+from sim.files import FolderLock, atomic_write_text, slug
 from sim.model import Model, ReplicationResult, build_model
 from sim.output import plots
 from sim.output.report import write_report
@@ -38,8 +39,9 @@ class RunOutcome:
 
 
 def default_out_dir(name: str) -> Path:
+    """`results/<slug of name>-<time>`: a scenario's name never chooses where files go (`--out` does)."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path("results") / f"{name}-{stamp}"
+    base = Path("results") / f"{slug(name, 'scenario')}-{stamp}"
     out, k = base, 1
     while out.exists():
         k += 1
@@ -113,9 +115,15 @@ def run_scenario(loaded: LoadedScenario, out_dir: str | Path | None = None, jobs
     t0 = time.perf_counter()
     sc = loaded.scenario
     out = Path(out_dir) if out_dir else default_out_dir(sc.name)
-    out.mkdir(parents=True, exist_ok=True)
+    with FolderLock(out, "run"):
+        return _run(loaded, out, jobs, progress, command, t0)
+
+
+def _run(loaded: LoadedScenario, out: Path, jobs: int, progress: bool, command: list[str] | None,
+         t0: float) -> RunOutcome:
+    sc = loaded.scenario
     text = resolved_yaml(sc)
-    (out / "scenario.resolved.yaml").write_text(text, encoding="utf-8")
+    atomic_write_text(out / "scenario.resolved.yaml", text)
     flags = sc.flags()
     model = build_model(loaded)
     inc_w = IncidentWriter(out / "incidents.csv", model)
@@ -138,9 +146,13 @@ def run_scenario(loaded: LoadedScenario, out_dir: str | Path | None = None, jobs
             rows.append((res.replication, replication_kpis(sc, res)))
             n_events.append(res.n_events)
             pool.add(res, mob)
+    except OSError:  # a full disk, say: no half-written table is left under its name
+        inc_w.abort()
+        mob_w.abort()
+        raise
     finally:
         bar.close()
-        inc_w.close()
+        inc_w.close()  # no-op after abort; keeps the finished replications' rows on Ctrl-C
         mob_w.close()
     summary: dict[str, Any] = {
         "scenario": sc.name,

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from sim.experiment.design import Design  # noqa: E402
+from sim.files import save_figure  # noqa: E402
 
 SAVE: dict[str, Any] = {"dpi": 100, "metadata": {"Software": None}}
 
@@ -58,7 +59,7 @@ def kpi_by_factor(out: Path, design: Design, summary: list[dict[str, Any]], kpis
                 ax.legend(fontsize=6)
         fig.suptitle(f"{kpi}: mean and 95 % CI per design point", fontsize=9)
         fig.tight_layout()
-        fig.savefig(out / f"kpi_{_slug(kpi)}.png", **SAVE)
+        save_figure(fig, out / f"kpi_{_slug(kpi)}.png", **SAVE)
         plt.close(fig)
 
 
@@ -82,5 +83,5 @@ def sobol_bars(out: Path, sobol: dict[str, Any]) -> None:
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3, axis="y")
         fig.tight_layout()
-        fig.savefig(out / f"sobol_{_slug(kpi)}.png", **SAVE)
+        save_figure(fig, out / f"sobol_{_slug(kpi)}.png", **SAVE)
         plt.close(fig)

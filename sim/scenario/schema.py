@@ -41,7 +41,8 @@ Cv = Annotated[float, Field(ge=0, le=5)]
 
 
 class Strict(BaseModel):
-    """Refuses unknown keys: a misspelt key must fail loudly, not fall back to a default.
+    """Refuses unknown keys: a misspelt key must fail loudly, not fall back to a default. Types are strict:
+    a boolean or a number written with a decimal point is refused where a whole number is meant.
 
     A section a file writes only in part changes its defaults key by key: `teams: {town: {members: 5}}`
     keeps every other default of the town team, and `classes: {urgent: {responders: 4}}` keeps the other
@@ -49,7 +50,8 @@ class Strict(BaseModel):
     are values, not sections: a file that writes them replaces them whole.
     """
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+    # strict: `true` is not 1, `3.0` or `-0.0` is not a count, "30" is not a number (an int is a float)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False, strict=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -461,6 +463,19 @@ class Dispatch(Strict):
     peacetime_scope: Literal["town", "district"] = "town"
 
 
+class Limits(Strict):
+    """Bounds on the size of a run, checked against estimates made from the scenario before any work
+    (`sim/scenario/limits.py`): a run that would exhaust the machine is refused with its figures."""
+
+    grids: Annotated[int, Field(ge=1)] = 200_000
+    units: Annotated[int, Field(ge=1)] = 2_000_000
+    incidents_per_replication: Annotated[int, Field(ge=1)] = 2_000_000
+    mobilisation_points: Annotated[int, Field(ge=1)] = 1_000_000
+    replications: Annotated[int, Field(ge=1)] = 10_000
+    memory_mb: Pos = 8192.0
+    file_mb: Pos = 256.0
+
+
 class Scenario(Strict):
     name: str = "scenario"
     description: str = ""
@@ -475,12 +490,20 @@ class Scenario(Strict):
     switch: Switch = Field(default_factory=Switch)
     dispatch: Dispatch = Field(default_factory=Dispatch)
     mobilisation_step_min: Pos = 15.0
+    limits: Limits = Field(default_factory=Limits)
 
     @model_validator(mode="after")
     def _scheduled_in_run(self) -> Scenario:
         if self.switch.activation == "scheduled" and self.switch.scheduled_min >= self.horizon_min + self.drain_min:
             raise ValueError(f"switch.scheduled_min ({self.switch.scheduled_min:g}) is after the end of the run "
                              f"(horizon_min + drain_min = {self.horizon_min + self.drain_min:g})")
+        return self
+
+    @model_validator(mode="after")
+    def _within_limits(self) -> Scenario:
+        from sim.scenario.limits import check_static  # local: the estimates import this module
+
+        check_static(self)
         return self
 
     def flags(self) -> list[str]:
