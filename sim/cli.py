@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from sim.errors import Problem, ScenarioError
@@ -238,7 +240,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _dispatch(args, argv)
     except KeyboardInterrupt:
+        # a second Ctrl-C must not break the way out: ignored from here to the exit of the program (a
+        # SIGINT during the interpreter's shutdown would kill it with -2 rather than our status)
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         print("\ninterrupted (Ctrl-C); every file written so far is whole", file=sys.stderr)
+        if argv is not None:  # called from Python, not as the program: leave its handler as it was
+            signal.signal(signal.SIGINT, previous)
         return EXIT_INTERRUPTED
 
 
@@ -263,6 +270,11 @@ def _dispatch(args: argparse.Namespace, argv: list[str] | None) -> int:
         raise
     except BrokenPipeError:  # the reader of our output went away (`mobsim ... | head`): nothing to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_SYSTEM
+    except BrokenProcessPool:
+        _debug(args)
+        print("error: a worker process died (killed, or out of memory); what finished is kept: run the command "
+              "again (a sweep with --resume)", file=sys.stderr)
         return EXIT_SYSTEM
     except MemoryError:
         _debug(args)

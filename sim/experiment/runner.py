@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from typing import Any
 
 from sim.model import Model, ReplicationResult, run_replication
 
@@ -29,6 +30,17 @@ class Failure:
 
 #: times a replication is run again, alone, after its worker process died, before it is a Failure
 MAX_ATTEMPTS = 3
+
+
+def submit(ex: Executor, fn: Callable[..., Any], *args: Any) -> Future:
+    """`ex.submit`, except that a pool already broken by a dead worker gives a future holding that error,
+    so the caller recovers from it in one place, as from a task lost with the worker."""
+    try:
+        return ex.submit(fn, *args)
+    except BrokenProcessPool as exc:
+        fut: Future = Future()
+        fut.set_exception(exc)
+        return fut
 
 
 def _init(model: Model) -> None:
@@ -73,7 +85,7 @@ def _pool_replications(model: Model, replications: list[int], jobs: int) -> Iter
         return ProcessPoolExecutor(max_workers=jobs, initializer=_init, initargs=(model,))
 
     ex = pool()
-    futures: dict[int, Future] = {r: ex.submit(_one, r) for r in replications}
+    futures: dict[int, Future] = {r: submit(ex, _one, r) for r in replications}
     try:
         for i, r in enumerate(replications):
             try:
@@ -84,7 +96,7 @@ def _pool_replications(model: Model, replications: list[int], jobs: int) -> Iter
                 for q in replications[i + 1:]:
                     f = futures[q]
                     if not (f.done() and not f.cancelled() and f.exception() is None):
-                        futures[q] = ex.submit(_one, q)
+                        futures[q] = submit(ex, _one, q)
             yield res
     finally:
         ex.shutdown(cancel_futures=True)
@@ -94,7 +106,7 @@ def _alone(pool: Callable[[], ProcessPoolExecutor], r: int) -> tuple[Replication
     for attempt in range(1, MAX_ATTEMPTS + 1):
         ex = pool()
         try:
-            return ex.submit(_one, r).result(), ex
+            return submit(ex, _one, r).result(), ex
         except BrokenProcessPool:
             ex.shutdown(wait=True, cancel_futures=True)
             if attempt == MAX_ATTEMPTS:

@@ -26,6 +26,7 @@ from sim.errors import Problem, ScenarioError
 from sim.experiment.design import Design, make_design
 from sim.experiment.kpis import replication_kpis
 from sim.experiment.manifest import sha256
+from sim.experiment.runner import submit
 from sim.experiment.spec import LoadedExperiment, check_sweepable, fixed_overrides, override
 from sim.files import LOCK_NAME, FileRefused, FolderLock, atomic_write_text, read_text_limited, remove_temp_files
 from sim.model import Model, build_model, run_replication
@@ -305,30 +306,42 @@ def _execute(plan: Plan, out: Path, jobs: int, executor: Executor | None, resume
         for rec in recs:
             record(rec)
 
+    suspects: deque[int] = deque()  # runs lost with a dead worker: run again one at a time
+    solo: int | None = None  # the suspect running alone, if any: a crash now is its own
     try:
-        while queue or in_flight:
-            while queue and len(in_flight) < 4 * n_workers:  # a window: a dead worker loses only these
-                ks = queue.popleft()
-                in_flight[ex.submit(execute_chunk, [args(k) for k in ks])] = ks
+        while queue or in_flight or suspects:
+            if suspects:
+                if not in_flight:
+                    solo = suspects.popleft()
+                    in_flight[submit(ex, execute_chunk, [args(solo)])] = [solo]
+            else:
+                while queue and len(in_flight) < 4 * n_workers:  # a window: a dead worker loses only these
+                    ks = queue.popleft()
+                    in_flight[submit(ex, execute_chunk, [args(k) for k in ks])] = ks
             finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             lost: list[int] = []
             for fut in finished:
                 harvest(fut, in_flight.pop(fut), lost)
             if not lost:
+                solo = None
                 continue
             # a worker process died (killed, out of memory, os._exit): the pool is broken; keep what the
-            # others finished, start a new pool, and send the lost runs again, one a task
+            # others finished, start a new pool, and run the lost runs again, one at a time
             ex.shutdown(wait=True, cancel_futures=True)
             for fut, ks in list(in_flight.items()):
                 harvest(fut, ks, lost)
             in_flight.clear()
             ex = _pool(jobs)
-            for k in sorted(lost, reverse=True):
-                attempts[k] = attempts.get(k, 0) + 1
-                if attempts[k] >= MAX_ATTEMPTS:
-                    record(_failed(plan, k, f"its worker process died {attempts[k]} times (BrokenProcessPool)"))
+            if solo is not None and lost == [solo]:
+                attempts[solo] = attempts.get(solo, 0) + 1
+                if attempts[solo] >= MAX_ATTEMPTS:
+                    record(_failed(plan, solo, f"its worker process died {attempts[solo]} times when it ran "
+                                               "alone (BrokenProcessPool)"))
                 else:
-                    queue.appendleft([k])
+                    suspects.appendleft(solo)
+            else:
+                suspects.extend(sorted(lost))
+            solo = None
     except KeyboardInterrupt:
         for f in in_flight:
             f.cancel()

@@ -62,11 +62,16 @@ class TableWriter:
 
     def __init__(self, out: Path, name: str, columns: list[str], text: set[str], batch: int = 2000):
         self.columns, self.text, self.size = columns, text, batch
-        self.files = [AtomicFile(out / f"{name}.csv", newline=""), AtomicFile(out / f"{name}.parquet", binary=True)]
-        self.csv = csv.writer(self.files[0].fh, lineterminator="\n")
-        self.csv.writerow(columns)
-        self.schema = pa.schema([(c, pa.string() if c in text else pa.float64()) for c in columns])
-        self.parquet = pq.ParquetWriter(self.files[1].fh, self.schema)
+        self.files = [AtomicFile(out / f"{name}.csv", newline="")]
+        try:
+            self.files.append(AtomicFile(out / f"{name}.parquet", binary=True))
+            self.csv = csv.writer(self.files[0].fh, lineterminator="\n")
+            self.csv.writerow(columns)
+            self.schema = pa.schema([(c, pa.string() if c in text else pa.float64()) for c in columns])
+            self.parquet = pq.ParquetWriter(self.files[1].fh, self.schema)
+        except BaseException:
+            self.abort()
+            raise
         self.rows: list[dict[str, Any]] = []
 
     def add(self, row: dict[str, Any]) -> None:
@@ -93,11 +98,11 @@ class TableWriter:
         try:
             self.flush()
             self.parquet.close()
+            for f in self.files:
+                f.commit()
         except BaseException:
-            self.abort()
+            self.abort()  # the file not yet renamed goes; one already in place is whole
             raise
-        for f in self.files:
-            f.commit()
 
     def abort(self) -> None:
         for f in self.files:

@@ -92,6 +92,10 @@ def decode_utf8(data: bytes, file: str, hint: str = "save it as UTF-8") -> str:
         raise ScenarioError([Problem(file, line, "", None, f"the file is not UTF-8 text; {hint}")]) from None
 
 
+def _a(what: str) -> str:
+    return ("an " if what[:1] in "aeiou" else "a ") + what
+
+
 def _allowed(root: type[BaseModel]) -> list[str]:
     return [f.alias or name for name, f in root.model_fields.items()]
 
@@ -122,10 +126,10 @@ def read_yaml_node(path: str | Path, what: str = "scenario", root: type[BaseMode
 
     def inspect(node: yaml.Node) -> None:
         if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
-            raise ScenarioError([Problem(file, None, "", None, f"file is empty; a {what} is a mapping of keys")])
+            raise ScenarioError([Problem(file, None, "", None, f"file is empty; {_a(what)} is a mapping of keys")])
         if not isinstance(node, yaml.MappingNode):
             kind = "list" if isinstance(node, yaml.SequenceNode) else "single value"
-            raise ScenarioError([Problem(file, None, "", None, f"not a {what} file: a {what} is a mapping of "
+            raise ScenarioError([Problem(file, None, "", None, f"not a {what} file: {_a(what)} is a mapping of "
                                          f"keys ({', '.join(allowed[:6])}, ...), not a {kind}")])
         keys = [k.value for k, _v in node.value if isinstance(k, yaml.ScalarNode)]
         if node.value and not any(k in allowed for k in keys):
@@ -146,7 +150,7 @@ def read_yaml_node(path: str | Path, what: str = "scenario", root: type[BaseMode
             problem += f" ({context} that starts on line {cmark.line + 1})"
         raise ScenarioError([Problem(file, line, "", None, f"YAML syntax error: {problem}")]) from None
     if node is None:
-        raise ScenarioError([Problem(file, None, "", None, f"file is empty; a {what} is a mapping of keys")])
+        raise ScenarioError([Problem(file, None, "", None, f"file is empty; {_a(what)} is a mapping of keys")])
     if not isinstance(data, dict):  # cannot happen for a mapping node; kept for the type checker
         raise ScenarioError([Problem(file, None, "", None, f"not a {what} file")])
     return data, origins, node
