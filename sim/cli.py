@@ -2,8 +2,8 @@
 
 `main` is the one place that turns every failure into one clear line and an exit status (README, "Safety
 and limits"): bad input 2, a refusal of the system (disk full, read-only, permission, name too long, out
-of memory) 3, a bug 4 (its traceback only with --debug), Ctrl-C 130; 1 when some replications or runs
-failed and the others were kept.
+of memory, a worker process that died) 3, a bug 4 (its traceback only with --debug), Ctrl-C 130; 1 when
+some replications or runs failed and the others were kept.
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ import sys
 import traceback
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
 from sim.errors import Problem, ScenarioError
+from sim.files import slug
+from sim.output.labels import LANGS
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_SYSTEM, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
-
-
 _DEBUG_HELP = "on an unexpected error (a bug), show its traceback"
 
 
@@ -46,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="run folder (default: results/<name>-<time>)")
     run.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--lang", choices=LANGS, help="language of the outputs (default: the scenario's lang, else en)")
+    run.add_argument("--xlsx", action="store_true", help="also write tables.xlsx (the run's tables for Excel)")
     val = _command(sub, "validate", help="check a scenario file")
     val.add_argument("scenario")
     val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
@@ -55,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     cmp.add_argument("--kpi", dest="kpis", action="append", default=[], metavar="KPI",
                      help="KPI to compare, e.g. peacetime.response_mean_min (repeatable; default: the headline KPIs)")
     cmp.add_argument("--out", help="also write the comparison to this JSON file")
+    cmp.add_argument("--report", nargs="?", const="", metavar="FILE",
+                     help="also write a self-contained HTML page (default: results/compare-<A>-vs-<B>.html)")
+    cmp.add_argument("--lang", choices=LANGS, help="language of the sentences and the page (default: A's scenario's)")
     sw = _command(sub, "sweep", help="run an experiment: design points x replications")
     sw.add_argument("experiment", help="experiment YAML file")
     sw.add_argument("--jobs", type=int, default=1, help="worker processes of the local pool (default 1)")
@@ -62,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--out", help="sweep folder (default: results/<name>-sweep-<time>)")
     sw.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
+    sw.add_argument("--lang", choices=LANGS, help="language of the report, plots and summary (default: the scenario's)")
+    sw.add_argument("--xlsx", action="store_true", help="also write tables.xlsx (summary, runs, Sobol indices)")
     tg = _command(sub, "target", help="smallest (or largest) factor value that meets a KPI target")
     tg.add_argument("experiment", help="experiment YAML file (its base scenario, fixed keys, factor range)")
     tg.add_argument("--kpi", required=True, help="KPI, e.g. hazard.response_p90_min")
@@ -82,9 +90,25 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--until", metavar="HH:MM", help="stop at this time on the drill clock")
     rp.add_argument("--verify", metavar="RUN_DIR", help="re-run a replay folder and check its event log")
     rp.add_argument("--quiet", action="store_true", help="print only the after-action table and the folder")
+    rp.add_argument("--lang", choices=LANGS, help="language of the narrative and the report (default: the scenario's)")
     rep = _command(sub, "report", help="write a self-contained HTML report of a run, sweep or drill folder")
     rep.add_argument("run_dir")
     rep.add_argument("--out", help="HTML file (default: RUN_DIR/report.html)")
+    rep.add_argument("--lang", choices=LANGS, help="language of the page (default: the folder's scenario's)")
+    mp = _command(sub, "map", help="draw a scenario's territory (towns, communities, key areas, hazards) before any run")
+    mp.add_argument("scenario")
+    mp.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    mp.add_argument("--out", help="HTML file (default: results/<name>-map.html)")
+    mp.add_argument("--lang", choices=LANGS, help="language of the page (default: the scenario's)")
+    ini = _command(sub, "init", help="write a commented starting scenario for a new district")
+    ini.add_argument("name", help="the scenario's name (the file is NAME.yaml unless --out)")
+    ini.add_argument("--out", help="file to write (default: NAME.yaml here)")
+    ini.add_argument("--lang", choices=LANGS, default="en", help="language of the comments and of the outputs")
+    ini.add_argument("--force", action="store_true", help="overwrite an existing file")
+    ex = _command(sub, "export", help="write the tables of a run or sweep folder to an Excel workbook")
+    ex.add_argument("run_dir")
+    ex.add_argument("--out", help="xlsx file (default: RUN_DIR/tables.xlsx)")
+    ex.add_argument("--lang", choices=LANGS, help="language of the labels (default: the folder's)")
     return p
 
 
@@ -100,7 +124,7 @@ def _replay(args: argparse.Namespace) -> int:
         return 0 if same else 1
     if not args.drill:
         raise ScenarioError([Problem("command line", None, "DRILL", None, "name a drill file, or --verify RUN_DIR")])
-    outcome = replay_drill(args.drill, seed=args.seed, out=args.out, until=args.until)
+    outcome = replay_drill(args.drill, seed=args.seed, out=args.out, until=args.until, lang=args.lang)
     if args.step:
         print(f"drill {outcome.drill.name}: {len(outcome.narrative)} steps; Enter for the next, q to stop")
         for line in outcome.narrative:
@@ -125,8 +149,36 @@ def _replay(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from sim.output.report import write_report
 
-    path = write_report(args.run_dir, args.out)
+    path = write_report(args.run_dir, args.out, args.lang)
     print(f"report: {path}")
+    return 0
+
+
+def _map(args: argparse.Namespace) -> int:
+    from sim.output.territory_map import write_map
+    from sim.scenario import load_scenario
+
+    loaded = load_scenario(args.scenario, args.overrides)
+    out = args.out or str(Path("results") / f"{slug(loaded.scenario.name, 'scenario')}-map.html")
+    print(f"map: {write_map(loaded, out, args.lang)}")
+    return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    from sim.scenario.template import write_template
+
+    out = Path(args.out or f"{slug(args.name, 'scenario')}.yaml")
+    if out.exists() and not args.force:
+        raise ScenarioError([Problem(str(out), None, "--out", str(out), "exists; choose another --out or add --force")])
+    write_template(out, args.name, args.lang)
+    print(f"wrote {out}: a starting scenario; check it with `mobsim validate {out}`, draw it with `mobsim map {out}`")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from sim.output.xlsx import export_xlsx
+
+    print(f"xlsx: {export_xlsx(args.run_dir, args.out, args.lang)}")
     return 0
 
 
@@ -153,6 +205,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
+    from sim.output.breakdown import enrich, targets_of
+    from sim.output.diagnosis import means_of, run_diagnosis
+    from sim.output.fonts import font_note
     from sim.output.run import run_scenario
     from sim.output.terminal import kpi_table
     from sim.scenario import load_scenario
@@ -164,14 +219,26 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
         overrides.append(f"seed={args.seed}")
     if args.replications is not None:
         overrides.append(f"replications={args.replications}")
+    if args.lang is not None:
+        overrides.append(f"lang={args.lang}")
     loaded = load_scenario(args.scenario, overrides)
     for flag in loaded.scenario.flags():
         print(f"FLAG: {flag}", file=sys.stderr)
     outcome = run_scenario(loaded, args.out, jobs=args.jobs, progress=not args.quiet,
                            command=["mobsim", *(argv if argv is not None else sys.argv[1:])])
-    print(kpi_table(outcome.summary))
+    lang = outcome.lang
+    print(kpi_table(outcome.summary_json, lang))
     for flag in outcome.flags:
         print(f"FLAG: {flag}")
+    for line in run_diagnosis(means_of(outcome.summary_json), enrich(outcome.incidents, targets_of(outcome.scenario)), lang):
+        print(f"- {line}")
+    note = font_note(lang)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+    if args.xlsx:
+        from sim.output.xlsx import export_xlsx
+
+        print(f"xlsx: {export_xlsx(outcome.out_dir, lang=lang)}")
     print(f"results: {outcome.out_dir}")
     if outcome.failures:
         for f in outcome.failures:
@@ -182,15 +249,27 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from sim.output.compare import compare_runs, comparison_text, write_comparison
+    from sim.output.compare import compare_runs, comparison_text, why_no_difference, write_comparison
+    from sim.output.messages import pick
+    from sim.output.report import folder_lang
 
     result = compare_runs(args.run_a, args.run_b, args.kpis or None)
     for warning in result["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)
     print(comparison_text(result))
+    lang = args.lang or folder_lang(Path(args.run_a))
+    why = why_no_difference(result, lang)
+    if why:
+        print(pick(lang, "why no significant difference:", "为何无显著差异："))
+        print("\n".join(f"- {line}" for line in why))
     if args.out:
         write_comparison(args.out, result)
         print(f"comparison: {args.out}")
+    if args.report is not None:
+        from sim.output.report_compare import write_compare_report
+
+        out = args.report or str(Path("results") / f"compare-{slug(Path(args.run_a).name)}-vs-{slug(Path(args.run_b).name)}.html")
+        print(f"report: {write_compare_report(result, out, lang)}")
     return 0
 
 
@@ -201,11 +280,20 @@ def _sweep(args: argparse.Namespace) -> int:
     _positive("--jobs", args.jobs)
     if args.resume and not args.out:
         raise ScenarioError([Problem("command line", None, "--resume", None, "name the sweep folder with --out")])
+    def stopping() -> None:
+        print("\ninterrupted: stopping; finished runs are kept (waiting for the runs in progress to end)",
+              file=sys.stderr, flush=True)
+
     try:
         outcome = run_sweep(args.experiment, args.out, jobs=args.jobs, scheduler=args.scheduler,
-                            resume=args.resume, progress=not args.quiet)
+                            resume=args.resume, progress=not args.quiet, lang=args.lang, on_stop=stopping)
     except SweepInterrupted as exc:
-        print(f"\n{exc}", file=sys.stderr)
+        cmd = ["mobsim", "sweep", args.experiment, "--out", str(exc.out), "--resume"]
+        cmd += [f"--jobs {args.jobs}"] if args.jobs != 1 else []
+        cmd += [f"--scheduler {args.scheduler}"] if args.scheduler else []
+        cmd += [f"--lang {args.lang}"] if args.lang else []
+        print(f"stopped with {exc.done} of {exc.total} runs done in {exc.out}. Resume with:\n  {' '.join(cmd)}",
+              file=sys.stderr)
         return EXIT_INTERRUPTED
     if outcome.progress.stale_lock:
         old = outcome.progress.stale_lock
@@ -214,7 +302,11 @@ def _sweep(args: argparse.Namespace) -> int:
     for k in outcome.progress.corrupt:
         print(f"warning: runs/{k:06d}.json was damaged (not a whole run record); run {k} was run again",
               file=sys.stderr)
-    print(sweep_text(outcome))
+    print(sweep_text(outcome, lang=outcome.lang))
+    if args.xlsx:
+        from sim.output.xlsx import export_xlsx
+
+        print(f"xlsx: {export_xlsx(outcome.out, lang=outcome.lang)}")
     failed = outcome.progress.failed
     for run, error in failed:
         print(f"error: run {run} failed: {error} (the others are kept; --resume runs it again)", file=sys.stderr)
@@ -258,6 +350,9 @@ def _dispatch(args: argparse.Namespace, argv: list[str] | None) -> int:
         "target": lambda: _target(args),
         "replay": lambda: _replay(args),
         "report": lambda: _report(args),
+        "map": lambda: _map(args),
+        "init": lambda: _init(args),
+        "export": lambda: _export(args),
     }
     try:
         return commands[args.command]()

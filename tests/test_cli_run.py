@@ -47,7 +47,7 @@ def test_run_each_shipped_scenario(tmp_path, capsys, name):
     assert main(["run", str(ROOT / "scenarios" / f"{name}.yaml"), "--replications", "2", "--quiet",
                  "--out", str(out), *extra]) == 0
     printed = capsys.readouterr().out
-    assert "response mean (min)" in printed and f"results: {out}" in printed
+    assert "mean response (min)" in printed and f"results: {out}" in printed
     rows, summary = check_folder(out, 2)
     if name != "validation/mmc":
         phases = {r["phase"] for r in rows}

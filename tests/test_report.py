@@ -78,7 +78,7 @@ def test_each_folder_gets_a_self_contained_deterministic_report(folders, tmp_pat
     assert text.count("<img ") == len(pngs), "every image is an embedded PNG"
     ids = element_ids(text)
     assert "kpi-table" in ids and "manifest" in ids
-    assert re.search(r'<table id="kpi-table"><thead><tr>.*?</tr></thead><tbody><tr>', text)
+    assert re.search(r'<table id="kpi-table"( class="kpis")?><thead><tr>.*?</tr></thead><tbody><tr>', text)
     # the same folder gives the same bytes, wherever the report goes
     a, b = write_report(d, tmp_path / "a.html"), write_report(d, tmp_path / "b" / "b.html")
     assert a.read_bytes() == b.read_bytes() == html_path.read_bytes()
@@ -88,14 +88,19 @@ def test_run_report_shows_kpis_flags_plots_assumptions_and_manifest(folders):
     d = folders["run"]
     text = (d / "report.html").read_text(encoding="utf-8")
     summary = json.loads((d / "summary.json").read_text())
-    table = re.search(r'<table id="kpi-table">(.*?)</table>', text, re.DOTALL).group(1)
-    assert [h for h in re.findall(r"<th>(.*?)</th>", table)] == ["KPI", "mean", "95 % CI low", "95 % CI high", "n"]
-    assert table.count("<tr>") == len(summary["kpis"]) + 1
-    assert "<td>emergency.response_p90_min</td>" in table
+    table = re.search(r'<table id="kpi-table" class="kpis">(.*?)</table>', text, re.DOTALL).group(1)
+    assert [re.sub("<.*?>", "", h) for h in re.findall(r"<th[^>]*>(.*?)</th>", table)] == [
+        "KPI", "all incidents", "peacetime", "emergency", "hazard"]
+    assert 'data-kpi="emergency.response_p90_min"' in table  # the phase variants are the columns
+    every = re.search(r'<table id="all-kpis">(.*?)</table>', text, re.DOTALL).group(1)
+    assert every.count("<tr>") == len(summary["kpis"]) + 1  # every KPI, with its name in the tables
+    assert "<code>emergency.response_p90_min</code>" in every
+    assert 'class="scroll"' not in text and "max-height:560px" not in text  # nothing scrolls inside the page
+    assert "@media print" in text
     flags = re.search(r'<div id="flags">(.*?)</div>', text, re.DOTALL).group(1)
     assert summary["flags"] and all(html.escape(f) in flags for f in summary["flags"])
     assert "20 %" in flags and 'class="flags warn"' in text
-    assert len(images(text)) == 3  # ECDF, mobilisation, map
+    assert len(images(text)) == 4  # stages, ECDF, mobilisation, map
     assert "<details><summary>resolved scenario (scenario.resolved.yaml)</summary><pre>" in text
     assert "scenario_sha256" in text
 
@@ -103,11 +108,12 @@ def test_run_report_shows_kpis_flags_plots_assumptions_and_manifest(folders):
 def test_sweep_report_shows_design_points_and_failures(folders):
     text = (folders["sweep"] / "report.html").read_text(encoding="utf-8")
     table = re.search(r'<table id="kpi-table">(.*?)</table>', text, re.DOTALL).group(1)
-    head = re.findall(r"<th>(.*?)</th>", table)
-    assert head == ["point", "forces.agencies.team_ratio", "runs ok", "runs failed", "response_mean_min mean",
-                    "response_mean_min 95 % CI", "within_target_share mean", "within_target_share 95 % CI"]
+    head = re.findall(r"<th(?: [^>]*)?>(.*?)</th>", table)
+    # the KPIs first, the design point as a compact key after them
+    assert head == ["mean response (min)", "within target (%)", "design point", "runs ok / failed"]
     assert table.count("<tr>") == 3
-    assert "<td>0.1</td>" in table and "<td>0.3</td>" in table
+    assert "A=0.1" in table and "A=0.3" in table
+    assert "<b>A</b> team ratio" in text and "(forces.agencies.team_ratio)" in text
     assert 'id="failures"' in text and "No run failed" in text
     assert len(images(text)) == 2  # kpi_response_mean_min.png, kpi_within_target_share.png
 
@@ -133,7 +139,7 @@ def test_drill_report_has_after_action_stages_and_an_animated_map(folders):
     aa = re.search(r'<table id="after-action">(.*?)</table>', text, re.DOTALL).group(1)
     assert aa.count("<tr") == 10  # header + 9 injects
     assert '<tr class="miss"><td>I4</td>' in aa and '<td class="bad">no</td>' in aa  # the model misses I4
-    assert "the model is 60.5 min later than the drill" in text
+    assert "the model is 59.2 min later than the drill" in text
     stages = re.search(r'<table id="kpi-table">(.*?)</table>', text, re.DOTALL).group(1)
     assert [re.match(r"<td>([^<]*)</td>", r).group(1) for r in re.findall(r"<tr>(<td>.*?)</tr>", stages)] == \
         ["I1", "I4", "I7", "I8", "I9"]

@@ -247,21 +247,26 @@ def _failed(plan: Plan, k: int, error: str) -> dict[str, Any]:
 
 def execute(plan: Plan, out: Path, jobs: int = 1, executor: Executor | None = None, resume: bool = False,
             on_run: Callable[[dict[str, Any]], object] | None = None, workers: int | None = None,
+            on_start: Callable[[int], object] | None = None, on_stop: Callable[[], object] | None = None,
             lock: bool = True) -> SweepProgress:
     """Run every missing run of the plan, writing each as it finishes; returns what happened.
-    `workers`: how many workers `executor` has (sets the runs per task). The folder is locked meanwhile
-    (`lock=False` when the caller holds the lock)."""
+    `workers`: how many workers `executor` has (sets the runs per task); `on_start(done)` is told how many runs
+    a resumed sweep already has; `on_stop()` is called the moment Ctrl-C is heard, before the runs in
+    progress are waited for. The folder is locked meanwhile (`lock=False` when the caller holds the lock)."""
     if not lock:
-        return _execute(plan, out, jobs, executor, resume, on_run, workers)
+        return _execute(plan, out, jobs, executor, resume, on_run, workers, on_start, on_stop)
     with FolderLock(out, "sweep") as held:
-        prog = _execute(plan, out, jobs, executor, resume, on_run, workers)
+        prog = _execute(plan, out, jobs, executor, resume, on_run, workers, on_start, on_stop)
         prog.stale_lock = held.stale
         return prog
 
 
 def _execute(plan: Plan, out: Path, jobs: int, executor: Executor | None, resume: bool,
-             on_run: Callable[[dict[str, Any]], object] | None, workers: int | None) -> SweepProgress:
+             on_run: Callable[[dict[str, Any]], object] | None, workers: int | None,
+             on_start: Callable[[int], object] | None, on_stop: Callable[[], object] | None) -> SweepProgress:
     done, corrupt = prepare_folder(plan, out, resume)
+    if on_start:
+        on_start(len(done))
     todo = [k for k in range(plan.n_runs) if k not in done]
     prog = SweepProgress(plan.n_runs, len(done), corrupt=corrupt)
 
@@ -282,6 +287,8 @@ def _execute(plan: Plan, out: Path, jobs: int, executor: Executor | None, resume
             for k in todo:
                 record(execute_run(*args(k)))
         except KeyboardInterrupt:
+            if on_stop:
+                on_stop()
             raise SweepInterrupted(out, prog.done_before + prog.ran, plan.n_runs) from None
         return prog
     own = executor is None
@@ -343,6 +350,8 @@ def _execute(plan: Plan, out: Path, jobs: int, executor: Executor | None, resume
                 suspects.extend(sorted(lost))
             solo = None
     except KeyboardInterrupt:
+        if on_stop:
+            on_stop()
         for f in in_flight:
             f.cancel()
         ex.shutdown(wait=True, cancel_futures=True)

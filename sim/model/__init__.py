@@ -1,17 +1,37 @@
 """The SimPy model: territory, forces, incidents, reporting, the switch and dispatch, for one replication.
 
-The model knows nothing of experiments, output or the command line.
+The model knows nothing of experiments, output or the command line. Where each concept lives:
+
+| module | concept |
+|---|---|
+| `territory` | towns → communities → grids, positions, households, key areas |
+| `travel` | travel minutes from positions, closed roads, trip noise |
+| `forces` | the rosters: grid workers (A and B posts), "1+1+N" teams, resident teams, agencies |
+| `pool` | the responder pool: on duty, free, where, eligible (acquire and release) |
+| `spatial` | nearest search by cells, for the pool and the waiting list |
+| `incidents` | background issues, hazards, traces: drawn before the run |
+| `reporting` | discovery channels, report routes and hops, batching, must-report, links down |
+| `switch` | activation rules, the decision delay, deactivation after a quiet period |
+| `party` | party members in place, temporary branches |
+| `dispatch` | dispatch policies (the registry) |
+| `waiting` | incidents waiting for hands, as the policy ranks them |
+| `dispatcher` | the dispatch desk and the work on site |
+| `records` | incident records and work progress |
+| `injects` | a drill's disruptions |
+| `engine` | the SimPy environment driven by callbacks, the event log |
+| `replication` | one replication: wires the components, runs, collects |
+| `streams` | named random streams |
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.model.dispatch import DispatchPolicy, make_policy
-from sim.model.district import PHASES, District, ReplicationResult
+from sim.model.dispatch import POLICIES, DispatchPolicy, make_policy
 from sim.model.forces import agency_rows, build_forces
 from sim.model.incidents import SOURCES, generate_incidents
 from sim.model.injects import drill_injects
+from sim.model.replication import PHASES, Replication, ReplicationResult
 from sim.model.territory import Territory, build_territory
 from sim.scenario import LoadedScenario, Scenario, TraceTable, read_trace_csv, territory_table
 from sim.scenario.drill import Drill
@@ -39,7 +59,7 @@ def run_replication(model: Model, replication: int, policy: DispatchPolicy | Non
     sc = model.scenario
     incidents = generate_incidents(sc, model.territory, replication, model.trace)
     forces = build_forces(sc, model.territory, replication)
-    return District(sc, model.territory, incidents, forces, replication, policy=policy, trace=trace).run()
+    return Replication(sc, model.territory, incidents, forces, replication, policy=policy, trace=trace).run()
 
 
 def run_drill(model: Model, drill: Drill, until: float | None = None) -> ReplicationResult:
@@ -48,9 +68,9 @@ def run_drill(model: Model, drill: Drill, until: float | None = None) -> Replica
     rows, labels, disruptions = drill_injects(drill, model.territory)
     incidents = generate_incidents(sc, model.territory, 0, model.trace, injected=rows, labels=labels)
     forces = build_forces(sc, model.territory, 0)
-    district = District(sc, model.territory, incidents, forces, 0, trace=True, disruptions=disruptions)
-    return district.run(until=until)
+    rep = Replication(sc, model.territory, incidents, forces, 0, trace=True, disruptions=disruptions)
+    return rep.run(until=until)
 
 
-__all__ = ["PHASES", "SOURCES", "District", "DispatchPolicy", "Model", "ReplicationResult", "agency_rows",
-           "build_model", "make_policy", "run_drill", "run_replication"]
+__all__ = ["PHASES", "POLICIES", "SOURCES", "DispatchPolicy", "Model", "Replication", "ReplicationResult",
+           "agency_rows", "build_model", "make_policy", "run_drill", "run_replication"]

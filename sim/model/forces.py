@@ -1,8 +1,9 @@
 """Forces: who is there before anything happens, and who comes after the switch and how fast.
 
 Each responder is one unit (a person); members of a team or agency squad share one assembly delay, so
-they arrive together. Each force draws from its own sub-stream of `mobilisation`, so a change in the
-agency team ratio does not reshuffle the grid workers' absences (common random numbers).
+they come on duty together. Every random input is keyed by the force, the role and the member it belongs
+to (`sim.model.streams`): more full-time grid workers leave the part-timers' availability alone, a bigger
+team or a higher agency ratio adds members and squads without moving the others' draws.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.model.streams import lognormal, stream
+from sim.model import streams as st
+from sim.model.streams import lognormal_factor, slot_width, stream
 from sim.model.territory import Territory, spread
+from sim.model.travel import Travel
 from sim.scenario.schema import FORCES, Scenario
 
 INF = math.inf
@@ -30,13 +33,17 @@ class Units:
     size: dict[str, int] = field(default_factory=dict)  # people per force, for mobilisation shares
 
     def add(self, force: str, home: int, town: int, on: bool, delay: float, emergency_only: bool) -> None:
-        self.force.append(FORCES.index(force))
-        self.home.append(home)
-        self.town.append(town)
-        self.peace_on.append(on)
-        self.act_delay.append(delay)
-        self.emergency_only.append(emergency_only)
-        self.size[force] = self.size.get(force, 0) + 1
+        self.extend(force, [home], [town], [on], [delay], [emergency_only])
+
+    def extend(self, force: str, home: list[int], town: list[int], on: list[bool], delay: list[float],
+               emergency_only: list[bool]) -> None:
+        self.force.extend([FORCES.index(force)] * len(home))
+        self.home.extend(home)
+        self.town.extend(town)
+        self.peace_on.extend(on)
+        self.act_delay.extend(delay)
+        self.emergency_only.extend(emergency_only)
+        self.size[force] = self.size.get(force, 0) + len(home)
 
     def __len__(self) -> int:
         return len(self.force)
@@ -46,6 +53,7 @@ class Units:
 class Forces:
     units: Units
     coverage: np.ndarray  # patrol coverage per grid in full-time-worker equivalents
+    part_time_on: np.ndarray  # which part-time grid workers are available (for tests of the pairing)
 
 
 def agency_rows(sc: Scenario) -> list[tuple[str, int, float]]:
@@ -56,109 +64,146 @@ def agency_rows(sc: Scenario) -> list[tuple[str, int, float]]:
     return rows
 
 
+def full_time_count(sc: Scenario, n_grids: int) -> int:
+    gw = sc.forces.grid_workers
+    return int(round(gw.full_time_per_grid * n_grids)) if gw.full_time_per_grid is not None else gw.full_time
+
+
 def build_forces(sc: Scenario, terr: Territory, replication: int) -> Forces:
-    f = sc.forces
-    G = terr.n_grids
     units = Units()
-    coverage = np.zeros(G)
+    coverage, pt_on = _grid_workers(sc, terr, replication, units)
+    _teams(sc, terr, replication, units)
+    _resident_teams(sc, terr, replication, units)
+    _agencies(sc, terr, replication, units)
+    return Forces(units=units, coverage=coverage, part_time_on=pt_on)
 
-    # Grid workers: full-time holders (post A) and part-time backups (post B), spread over the grids.
-    gw = f.grid_workers
-    if gw.full_time_per_grid is not None:  # a staffing level stated per grid, for sweeps across districts
-        gw = gw.model_copy(update={"full_time": int(round(gw.full_time_per_grid * G))})
-    rng = stream(sc.seed, replication, "mobilisation", 0)
-    absent = rng.uniform(size=gw.full_time) < gw.absence_share
-    pt_on = rng.uniform(size=gw.part_time) < gw.part_time_availability
-    pt_home = [(w * G // gw.part_time) if gw.part_time else 0 for w in range(gw.part_time)]
+
+def _grid_workers(sc: Scenario, terr: Territory, replication: int, units: Units) -> tuple[np.ndarray, np.ndarray]:
+    """Full-time holders (post A) and part-time backups (post B), spread over the grids."""
+    gw = sc.forces.grid_workers
+    G = terr.n_grids
+    ft, pt = full_time_count(sc, G), gw.part_time
+    absent = stream(sc.seed, replication, "mobilisation", *st.GRID_FULL_TIME).uniform(size=ft) < gw.absence_share
+    pt_on = stream(sc.seed, replication, "mobilisation", *st.GRID_PART_TIME).uniform(size=pt) \
+        < gw.part_time_availability
+    pt_home = [w * G // pt for w in range(pt)]
     backup_free: dict[int, list[int]] = {}
-    for w in range(gw.part_time):
+    for w in range(pt):
         backup_free.setdefault(pt_home[w], []).append(w)
-    covered_by_b = np.zeros(gw.part_time, dtype=bool)
-    for w in range(gw.full_time):
-        grids = list(range(w, G, gw.full_time)) if gw.full_time < G else [w % G]
-        home = grids[0]
-        share = 1.0 / len(grids)
-        if not absent[w]:
-            units.add("grid_worker", home, int(terr.grid_town[home]), True, INF, False)
-            coverage[grids] += share
-        elif gw.ab_backup and backup_free.get(home):
-            b = backup_free[home].pop(0)  # the B holder takes over the post at full effort
-            covered_by_b[b] = True
-            units.add("grid_worker", home, int(terr.grid_town[home]), True, INF, False)
-            coverage[grids] += share
-    for w in range(gw.part_time):
-        if pt_on[w] and not covered_by_b[w]:
-            home = pt_home[w]
-            units.add("grid_worker", home, int(terr.grid_town[home]), True, INF, False)
-            coverage[home] += gw.part_time_effort
+    covered_by_b = np.zeros(pt, dtype=bool)
+    coverage = np.zeros(G)
+    # worker w holds grids w, w + ft, w + 2 ft, ... (one grid, w mod G, when there are more workers than grids)
+    post_grids = np.array([len(range(w, G, ft)) for w in range(min(ft, G))], dtype=float)
+    present = []
+    for w in range(ft):
+        home = w if ft < G else w % G
+        if absent[w]:
+            if not (gw.ab_backup and backup_free.get(home)):
+                continue
+            covered_by_b[backup_free[home].pop(0)] = True  # the B holder takes over the post at full effort
+        present.append(home)
+    homes = np.array(present, dtype=np.int64)
+    if 0 < ft < G:
+        held = np.zeros(ft, dtype=bool)
+        held[homes] = True
+        g = np.arange(G)
+        coverage += np.where(held[g % ft], 1.0 / post_grids[g % ft], 0.0)
+    elif ft:
+        np.add.at(coverage, homes, 1.0)
+    pt_units = [pt_home[w] for w in range(pt) if pt_on[w] and not covered_by_b[w]]
+    np.add.at(coverage, np.array(pt_units, dtype=np.int64), gw.part_time_effort)
     coverage += gw.deputy_leaders_per_grid * gw.deputy_effort
-    units.size["grid_worker"] = gw.full_time + gw.part_time  # shares in place are of the whole roster
+    all_homes = present + pt_units
+    n = len(all_homes)
+    units.extend("grid_worker", all_homes, terr.grid_town[all_homes].tolist() if n else [], [True] * n,
+                 [INF] * n, [False] * n)
+    units.size["grid_worker"] = ft + pt  # shares in place are of the whole roster
+    return coverage, pt_on
 
-    # "1+1+N" teams: one per town, one per village/community, N group teams per community.
+
+def _teams(sc: Scenario, terr: Territory, replication: int, units: Units) -> None:
+    """"1+1+N" teams: per town, per village/community, and N group teams per community."""
+    f = sc.forces
+    comm_grids = terr.community_grids()
     for k, (name, team) in enumerate((("town_team", f.teams.town), ("village_team", f.teams.village),
                                       ("group_team", f.teams.group))):
-        rng = stream(sc.seed, replication, "mobilisation", 1 + k)
         if name == "town_team":
-            bases = [(terr.town_loc(t), t) for t in range(len(terr.town_ids))]
+            bases = [(terr.town_loc(t), t) for t in range(len(terr.town_ids)) for _ in range(team.per_unit)]
         elif name == "village_team":
-            bases = [(int(s), int(terr.comm_town[c])) for c, s in enumerate(terr.comm_seat)]
+            bases = [(int(s), int(terr.comm_town[c])) for c, s in enumerate(terr.comm_seat)
+                     for _ in range(team.per_unit)]
         else:
-            bases = []
-            for c in range(len(terr.community_ids)):
-                in_comm = np.flatnonzero(terr.grid_comm == c)
-                for j in range(team.per_unit):
-                    g = int(in_comm[j % len(in_comm)])
-                    bases.append((g, int(terr.grid_town[g])))
-        per = team.per_unit if name != "group_team" else 1
-        for loc, town in bases:
-            for _ in range(per):
-                delay = float(lognormal(rng, team.assemble_mean_min, team.assemble_cv, 1)[0])
-                on = rng.uniform(size=team.members) < team.peacetime_share
-                for m in range(team.members):
-                    units.add(name, loc, town, bool(on[m]), 0.0 if on[m] else delay, not on[m])
+            bases = [(int(g[j % len(g)]), int(terr.grid_town[g[j % len(g)]]))
+                     for g in comm_grids for j in range(team.per_unit)]
+        if not bases or team.members == 0:
+            continue
+        n, m = len(bases), team.members
+        z = stream(sc.seed, replication, "mobilisation", 1 + k, st.TEAM_DELAY).standard_normal(n)
+        delay = team.assemble_mean_min * lognormal_factor(team.assemble_cv, z)
+        on = (stream(sc.seed, replication, "mobilisation", 1 + k, st.TEAM_ON_CALL)
+              .uniform(size=(n, slot_width(m)))[:, :m] < team.peacetime_share)
+        homes = [loc for loc, _ in bases for _ in range(m)]
+        towns = [t for _, t in bases for _ in range(m)]
+        on_l = on.ravel().tolist()
+        d = np.where(on, 0.0, delay[:, None]).ravel().tolist()
+        units.extend(name, homes, towns, on_l, d, [not o for o in on_l])
 
-    # Resident teams: in the village two days a week; recalled for every emergency.
-    rt = f.resident_teams
-    rng = stream(sc.seed, replication, "mobilisation", 4)
-    for c, seat in enumerate(terr.comm_seat):
-        present = rng.uniform(size=rt.members_per_village) < rt.presence_share
-        recall = rng.exponential(rt.recall_mean_min, rt.members_per_village) if rt.recall_mean_min > 0 \
-            else np.zeros(rt.members_per_village)
-        for m in range(rt.members_per_village):
-            units.add("resident_team", int(seat), int(terr.comm_town[c]), bool(present[m]),
-                      0.0 if present[m] else float(recall[m]), not present[m])
 
-    # Agencies: duty officers in peacetime; after activation a standing team of ratio × staff, in squads.
-    ag = f.agencies
-    rng = stream(sc.seed, replication, "mobilisation", 5)
+def _resident_teams(sc: Scenario, terr: Territory, replication: int, units: Units) -> None:
+    """In the village two days a week; recalled for every emergency."""
+    rt = sc.forces.resident_teams
+    m, C = rt.members_per_village, len(terr.community_ids)
+    if m == 0 or C == 0:
+        return
+    w = slot_width(m)
+    present = stream(sc.seed, replication, "mobilisation", *st.RESIDENT_PRESENCE).uniform(size=(C, w))[:, :m] \
+        < rt.presence_share
+    recall = rt.recall_mean_min * stream(sc.seed, replication, "mobilisation", *st.RESIDENT_RECALL) \
+        .standard_exponential((C, w))[:, :m]
+    on = present.ravel().tolist()
+    units.extend("resident_team", np.repeat(terr.comm_seat, m).tolist(), np.repeat(terr.comm_town, m).tolist(), on,
+                 np.where(present, 0.0, recall).ravel().tolist(), [not o for o in on])
+
+
+def _agencies(sc: Scenario, terr: Territory, replication: int, units: Units) -> None:
+    """Duty officers in peacetime; after activation a standing team of ratio × staff, in squads."""
+    ag = sc.forces.agencies
     rows = agency_rows(sc)
     sizes = [math.ceil(ratio * staff - 1e-9) for _name, staff, ratio in rows]
-    posts = _staging_posts(terr, sum(math.ceil(n / ag.squad_size) for n in sizes), ag.staging)
+    n_squads = [math.ceil(n / ag.squad_size) for n in sizes]
+    posts = staging_posts(terr, sum(n_squads), ag.staging)
+    w = slot_width(max(n_squads, default=0))
+    notify = ag.notify_mean_min * stream(sc.seed, replication, "mobilisation", *st.AGENCY_NOTIFY) \
+        .standard_exponential((len(rows), w))
+    assemble = ag.assemble_mean_min * lognormal_factor(
+        ag.assemble_cv, stream(sc.seed, replication, "mobilisation", *st.AGENCY_ASSEMBLE).standard_normal((len(rows), w)))
+    dist = terr.district_loc
+    if ag.duty_officers_each:
+        k = ag.duty_officers_each * len(rows)
+        units.extend("agency_duty", [dist] * k, [-1] * k, [True] * k, [INF] * k, [False] * k)
     squad = 0
-    for size in sizes:
-        for _ in range(ag.duty_officers_each):
-            units.add("agency_duty", terr.district_loc, -1, True, INF, False)
-        n_squads = math.ceil(size / ag.squad_size) if size else 0
-        notify = rng.exponential(ag.notify_mean_min, n_squads) if ag.notify_mean_min > 0 else np.zeros(n_squads)
-        assemble = lognormal(rng, ag.assemble_mean_min, ag.assemble_cv, n_squads)
-        for s in range(n_squads):
+    travel = Travel(terr, sc.territory.travel)
+    for a, size in enumerate(sizes):
+        for s in range(n_squads[a]):
             post = posts[squad]
             squad += 1
-            trip = terr.loc_travel(terr.district_loc, post) if post != terr.district_loc else 0.0
-            for _ in range(min(ag.squad_size, size - s * ag.squad_size)):
-                units.add("agency_team", post, -1, False, float(notify[s] + assemble[s] + trip), True)
-    return Forces(units=units, coverage=coverage)
+            trip = travel.between(dist, post) if post != dist else 0.0
+            k = min(ag.squad_size, size - s * ag.squad_size)
+            delay = float(notify[a, s] + assemble[a, s] + trip)
+            units.extend("agency_team", [post] * k, [-1] * k, [False] * k, [delay] * k, [True] * k)
 
 
-def _staging_posts(terr: Territory, n_squads: int, staging: str) -> list[int]:
+def staging_posts(terr: Territory, n_squads: int, staging: str) -> list[int]:
     """Where each agency squad reports: the district centre, or the towns' command posts in turn, each
     town's share of squads in proportion to its households (the town then allocates them)."""
     if staging == "district" or n_squads == 0:
         return [terr.district_loc] * n_squads
-    hh = np.array([terr.households[terr.grid_town == t].sum() for t in range(len(terr.town_ids))], dtype=float)
+    hh = np.array([terr.households[g].sum() for g in terr.town_grids()], dtype=float)
+    if hh.sum() == 0:  # no households anywhere: share the squads equally
+        hh = np.ones(len(hh))
     quota = spread(n_squads, hh).tolist()
     order: list[int] = []
-    while len(order) < n_squads:
+    while len(order) < n_squads:  # each pass places at least one squad: spread() gives n_squads in all
         for t in range(len(quota)):
             if quota[t] > 0:
                 order.append(terr.town_loc(t))

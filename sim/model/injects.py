@@ -1,16 +1,25 @@
 """What a drill does to the district besides adding incidents: forces taken away, reporting links cut,
-roads closed, activation ordered by hand. Resolved to indices of the territory and the units, so the
-model can apply them without knowing about drill files."""
+roads closed, activation ordered by hand. Resolved to indices of the territory (`drill_injects`), then
+applied and lifted during the run (`Disruptions`), so the model needs no drill files."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from sim.model.engine import Engine
 from sim.model.territory import Territory
 from sim.scenario.drill import Drill
 from sim.scenario.references import TraceTable
 from sim.scenario.schema import FORCES
+
+if TYPE_CHECKING:
+    from sim.model.dispatcher import Dispatcher
+    from sim.model.switch import Switch
+    from sim.model.travel import Travel
+
+INF = math.inf
 
 
 @dataclass
@@ -64,3 +73,92 @@ def drill_injects(drill: Drill, terr: Territory) -> tuple[TraceTable, list[str],
                               area if (inj.towns or inj.communities or inj.grids) else list(range(terr.n_grids)),
                               inj.extra_min, inj.factor))
     return rows, labels, out
+
+
+class Disruptions:
+    """Applies a drill's disruptions at their times and lifts them when they end."""
+
+    def __init__(self, eng: Engine, terr: Territory, items: list[Disruption], dispatcher: Dispatcher,
+                 switch: Switch, travel: Travel):
+        self.eng, self.terr, self.items = eng, terr, items
+        self.dispatcher, self.switch, self.travel = dispatcher, switch, travel
+        self.link_until = [0.0] * terr.n_grids  # a report from the grid waits until then
+
+    def start(self) -> None:
+        # at the same minute they take effect before that minute's incidents
+        for d in self.items:
+            self.eng.soon(d.at_min, self.apply, d)
+
+    def apply(self, d: Disruption) -> None:
+        now, note = self.eng.now, self.eng.note
+        if d.kind == "activate":
+            self.switch.by_hand(d.label)
+            return
+        pool = self.dispatcher.pool
+        if d.kind == "unavailable":
+            units = self.units_in(d)
+            note("unavailable", d.label, FORCES[d.force] if d.force is not None else "", len(units),
+                 round(d.until_min, 6))
+            for u in units:
+                pool.blocked[u] = max(pool.blocked[u], d.until_min)
+                if pool.on[u] and pool.is_free[u]:
+                    self.dispatcher.unit_off(u)
+            if d.until_min < INF:
+                self.eng.at(d.until_min - now, self.restore, d, units)
+            return
+        tr = self.travel
+        for g in d.grids:
+            if d.kind == "link_down":
+                self.link_until[g] = max(self.link_until[g], d.until_min)
+            else:
+                tr.closed_until[g] = max(tr.closed_until[g], d.until_min)
+                tr.factor[g], tr.extra[g] = d.factor, d.extra_min
+        if d.kind == "road_closed":
+            tr.n_closed += 1
+        note(d.kind, d.label, len(d.grids), round(d.until_min, 6))
+        if d.until_min < INF:
+            self.eng.at(d.until_min - now, self.restore, d, [])
+
+    def units_in(self, d: Disruption) -> list[int]:
+        """The first `share` of the force's units (by number) based in the inject's area."""
+        t = self.terr
+        pool = self.dispatcher.pool
+        area = set(d.grids)
+        towns = {int(t.grid_town[g]) for g in area}
+        whole = len(area) == t.n_grids
+        pick = []
+        for u, f in enumerate(pool.force):
+            if f != d.force:
+                continue
+            home = pool.home[u]
+            if home < t.n_grids:
+                inside = home in area
+            elif home < t.district_loc:
+                inside = (home - t.n_grids) in towns
+            else:
+                inside = whole
+            if inside:
+                pick.append(u)
+        return pick[: math.ceil(d.share * len(pick) - 1e-9)]
+
+    def restore(self, d: Disruption, units: list[int]) -> None:
+        now = self.eng.now
+        if d.kind == "unavailable":
+            self.eng.note("available_again", d.label, len(units))
+            pool = self.dispatcher.pool
+            for u in units:
+                if pool.blocked[u] <= now and not pool.on[u] and pool.due[u] <= now:
+                    self.dispatcher.unit_on(u, self.switch.epoch)
+            return
+        if d.kind == "road_closed":
+            tr = self.travel
+            tr.n_closed -= 1
+            for g in d.grids:
+                if tr.closed_until[g] <= now:
+                    tr.factor[g], tr.extra[g] = 1.0, 0.0
+                else:  # another closure of this grid still lasts: its detour applies again
+                    live = [o for o in self.items if o.kind == "road_closed" and g in o.grids
+                            and o.at_min <= now < o.until_min]
+                    last = max(live, key=lambda o: o.at_min)
+                    tr.factor[g], tr.extra[g] = last.factor, last.extra_min
+        self.eng.note("link_restored" if d.kind == "link_down" else "road_opened", d.label)

@@ -1,7 +1,9 @@
-"""The territory: towns → communities → grids, with positions and the travel-time matrix.
+"""The territory: towns → communities → grids, with positions.
 
 Built once per scenario (the generator draws from the fixed `territory` stream, not per replication):
-a planner's district does not change between replications.
+a planner's district does not change between replications. There is no grid × grid travel matrix: travel
+times come from positions on demand (`sim.model.travel`), so memory and build time grow with the grids,
+not with their square.
 """
 
 from __future__ import annotations
@@ -31,11 +33,8 @@ class Territory:
     key_area: np.ndarray  # bool per grid
     party_members: np.ndarray  # in-service party members registered per grid
     #: locations are grids 0..G-1, then town centres G..G+T-1, then the district centre G+T
-    travel_min: np.ndarray  # (locations, grids): deterministic travel minutes, set-up included
-    loc_x: np.ndarray  # positions of all locations (grids, town centres, district centre)
+    loc_x: np.ndarray
     loc_y: np.ndarray
-    travel_setup_min: float
-    travel_min_per_km: float
 
     @property
     def n_grids(self) -> int:
@@ -48,10 +47,18 @@ class Territory:
     def district_loc(self) -> int:
         return self.n_grids + len(self.town_ids)
 
-    def loc_travel(self, a: int, b: int) -> float:
-        """Deterministic travel minutes between any two locations."""
-        return self.travel_setup_min + self.travel_min_per_km * float(
-            np.hypot(self.loc_x[a] - self.loc_x[b], self.loc_y[a] - self.loc_y[b]))
+    def town_grids(self) -> list[np.ndarray]:
+        """The grids of each town, in grid order (one pass, not one scan per town)."""
+        return _groups(self.grid_town, len(self.town_ids))
+
+    def community_grids(self) -> list[np.ndarray]:
+        return _groups(self.grid_comm, len(self.community_ids))
+
+
+def _groups(labels: np.ndarray, n: int) -> list[np.ndarray]:
+    order = np.argsort(labels, kind="stable")
+    cuts = np.searchsorted(labels[order], np.arange(n + 1))
+    return [order[cuts[k]:cuts[k + 1]] for k in range(n)]
 
 
 def spread(total: int, weights: np.ndarray) -> np.ndarray:
@@ -111,24 +118,19 @@ def build_territory(sc: Scenario, table: TerritoryTable) -> Territory:
 
     # Teams of a community sit at its grid nearest the community's centre.
     seat = np.zeros(len(comms), dtype=np.int64)
-    for c in range(len(comms)):
-        members = np.flatnonzero(grid_comm == c)
+    for c, members in enumerate(_groups(grid_comm, len(comms))):
         cx, cy = x[members].mean(), y[members].mean()
         seat[c] = members[np.argmin((x[members] - cx) ** 2 + (y[members] - cy) ** 2)]
-    town_x = np.array([x[grid_town == t].mean() for t in range(len(towns))])
-    town_y = np.array([y[grid_town == t].mean() for t in range(len(towns))])
+    by_town = _groups(grid_town, len(towns))
+    town_x = np.array([x[g].mean() for g in by_town])
+    town_y = np.array([y[g].mean() for g in by_town])
     loc_x = np.concatenate([x, town_x, [x.mean()]])
     loc_y = np.concatenate([y, town_y, [y.mean()]])
-
-    tr = sc.territory.travel
-    dist = np.hypot(loc_x[:, None] - x[None, :], loc_y[:, None] - y[None, :])
-    travel = tr.setup_min + tr.detour_factor * dist / tr.speed_kmh * 60.0
 
     return Territory(
         grid_ids=list(table.grid), town_ids=towns, community_ids=comms,
         grid_town=grid_town, grid_comm=grid_comm, comm_town=comm_town, comm_seat=seat,
         kind=np.array([GRID_KINDS.index(k) for k in kind_names], dtype=np.int64),
         households=households, x_km=np.asarray(x, float), y_km=np.asarray(y, float), key_area=key,
-        party_members=party, travel_min=travel, loc_x=loc_x, loc_y=loc_y, travel_setup_min=tr.setup_min,
-        travel_min_per_km=tr.detour_factor / tr.speed_kmh * 60.0,
+        party_members=party, loc_x=loc_x, loc_y=loc_y,
     )

@@ -322,6 +322,7 @@ def compare_runs(dir_a: str | Path, dir_b: str | Path, kpis: list[str] | tuple[s
     elif a["seed"] != b["seed"]:
         warn.append(f"the seeds differ (A {a['seed']}, B {b['seed']}): replication r does not see the same "
                     "incidents in both runs, so the comparison is not paired on the same incidents")
+    warn += relation_warnings(pa, pb)
     if set(data_a) != set(data_b):
         warn.append(f"the runs have different replications (A {_ranges(list(data_a))}, B "
                     f"{_ranges(list(data_b))}); comparing the {len(common)} both have ({_ranges(common)})")
@@ -333,6 +334,55 @@ def compare_runs(dir_a: str | Path, dir_b: str | Path, kpis: list[str] | tuple[s
         r["sentence"] = sentence(k, r)
         out[k] = r
     return {"a": a, "b": b, "replications": common, "warnings": warn, "kpis": out}
+
+
+def _grid_ids(folder: Path) -> set[str] | None:
+    path = folder / "grids.csv"
+    if not path.is_file():
+        return None
+    with open(path, newline="", encoding="utf-8") as fh:
+        return {r["grid"] for r in csv.DictReader(fh)}
+
+
+def relation_warnings(pa: Path, pb: Path) -> list[str]:
+    """Warnings when the two runs are not of the same territory or scenario: pairing them then means little."""
+    out = []
+    ga, gb = _grid_ids(pa), _grid_ids(pb)
+    if ga is not None and gb is not None and ga != gb:
+        common = len(ga & gb)
+        out.append(f"the runs are of different territories (A has {len(ga)} grids, B {len(gb)}, {common} in common): "
+                   "replication r does not see the same incidents, and differences are between districts, not policies")
+    na, nb = _run_info(pa)["scenario"], _run_info(pb)["scenario"]
+    if na and nb and na != nb:
+        out.append(f"the runs are of different scenarios (A {na}, B {nb}); check that B is A with the change you mean")
+    return out
+
+
+def why_no_difference(result: dict[str, Any], lang: str = "en") -> list[str]:
+    """For the KPIs with no significant difference: why, in words, from run A (see `diagnosis`)."""
+    from sim.output.breakdown import enrich, targets_of
+    from sim.output.diagnosis import compare_diagnosis, kpi_phase, means_of
+    from sim.output.frames import read_incidents
+
+    flat = [k for k, r in result["kpis"].items() if not r["significant"] and r["n"] > 1]
+    a = Path(result["a"]["dir"])
+    if not flat or not (a / "incidents.csv").is_file():
+        return []
+    changed = sorted(set(result["a"]["overrides"]) ^ set(result["b"]["overrides"])
+                     | {k for k, v in result["b"]["overrides"].items() if result["a"]["overrides"].get(k) != v})
+    changed = [k for k in changed if k not in ("lang", "seed", "replications")]
+    import yaml
+
+    scenario = yaml.safe_load((a / "scenario.resolved.yaml").read_text(encoding="utf-8")) or {}
+    inc = enrich(read_incidents(a / "incidents.csv"), targets_of(scenario))
+    summary = _read_json(a / "summary.json")
+    phases = sorted({kpi_phase(k) for k in flat}, key=["all", "peacetime", "emergency", "hazard"].index)
+    out: list[str] = []
+    for phase in phases[:2]:
+        for line in compare_diagnosis(changed, means_of(summary), inc, phase, lang):  # type: ignore[arg-type]
+            if line not in out:
+                out.append(line)
+    return out
 
 
 # --------------------------------------------------------------------------- printing and writing

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,11 +24,12 @@ from sim.errors import Problem, ScenarioError
 from sim.experiment.manifest import git_commit, package_versions, sha256
 from sim.files import FileRefused, FolderLock, atomic_open, atomic_write_text, read_text_limited, slug
 from sim.model import Model, ReplicationResult, build_model, run_drill
+from sim.output.labels import Lang
+from sim.output.narrative import narrative
 from sim.output.report import write_report
-from sim.output.tables import IncidentWriter, write_json
+from sim.output.tables import IncidentWriter, write_grids, write_json
 from sim.scenario import from_resolved, resolved_yaml
 from sim.scenario.drill import Drill, LoadedDrill, clock_to_min, load_drill, min_to_clock
-from sim.scenario.schema import GRID_KINDS
 
 #: the fields of each event kind after `t_min`, `clock` and `event` (docs/drills.md)
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -94,70 +94,6 @@ def event_lines(records: Iterable[dict[str, Any]]) -> list[str]:
     return [json.dumps(r, ensure_ascii=False, sort_keys=False) for r in records]
 
 
-def narrative(records: list[dict[str, Any]], drill: Drill) -> list[str]:
-    """One plain line per event a trainer cares about (not every unit going on duty)."""
-    injects = {i.id: i for i in drill.injects}
-    first_on: set[str] = set()
-    out = []
-    for r in records:
-        k, c = r["event"], r["clock"]
-        who = f"incident {r['inject']}" if r.get("inject") else f"incident #{r.get('incident')}"
-        where = f" at {r.get('grid')}" if r.get("grid") else ""
-        line = None
-        if k == "onset":
-            desc = injects[r["inject"]].description if r.get("inject") in injects else ""
-            line = f"{who}{where}: {r['severity']} {r['class'].replace('_', '-')} incident" + (f" - {desc}" if desc else "")
-        elif k == "discovered":
-            line = f"{who} discovered ({r['channel']})"
-        elif k == "unreported":
-            line = f"{who} is not reported (compliance)"
-        elif k == "on_spot":
-            line = f"{who} handled on the spot by the grid worker there"
-        elif k == "reported":
-            line = f"{who} reaches the command centre"
-        elif k == "dispatched":
-            n = r.get("members")
-            line = (f"{who}: {n} party member(s) in place sent" if n else
-                    f"{who}: {r['force'].replace('_', ' ')} #{r['unit']} dispatched")
-        elif k == "arrived" and r.get("members"):
-            line = f"{who}: {r['members']} party member(s) on site"
-        elif k == "arrived":
-            line = f"{who}: {r['force'].replace('_', ' ')} #{r['unit']} on site"
-        elif k == "staffed":
-            line = f"{who} fully staffed"
-        elif k == "closed":
-            line = f"{who} closed"
-        elif k == "activation_ordered":
-            line = (f"inject {r['inject']}: emergency response ordered by hand" if r.get("inject")
-                    else "the threshold is crossed: emergency response ordered")
-        elif k == "activated":
-            line = "EMERGENCY MODE: flat command, forces mobilise, party members report in place"
-        elif k == "deactivated":
-            line = "back to peacetime after a quiet period"
-        elif k == "branch_formed":
-            line = f"temporary party branch formed in {r['community']}"
-        elif k == "on_duty" and r["force"] not in first_on and r["t_min"] > 0:
-            first_on.add(r["force"])
-            line = f"first {r['force'].replace('_', ' ')} members in place ({r['at']})"
-        elif k in ("unavailable", "link_down", "road_closed"):
-            inj = injects.get(r["inject"])
-            what = {"unavailable": f"{r.get('units')} {str(r.get('force')).replace('_', ' ')} member(s) unavailable",
-                    "link_down": f"reporting link down for {r.get('grids')} grid(s)",
-                    "road_closed": f"roads closed to {r.get('grids')} grid(s)"}[k]
-            until = r.get("until_min")
-            line = f"inject {r['inject']}: {what}" + (f" until {min_to_clock(until, drill.start_min)}"
-                                                      if until is not None and math.isfinite(until) else "")
-            if inj and inj.description:
-                line += f" - {inj.description}"
-        elif k in ("available_again", "link_restored", "road_opened"):
-            line = f"inject {r['inject']}: " + {"available_again": "the members are available again",
-                                                 "link_restored": "reporting link restored",
-                                                 "road_opened": "roads open again"}[k]
-        if line:
-            out.append(f"{c}  {line}")
-    return out
-
-
 def _activation_for(res: ReplicationResult, at: float) -> float | None:
     """The activation that puts the district in emergency mode at `at`: the one in force then (it may have
     come earlier, by the threshold rule or another inject), else the first after `at`; None if none."""
@@ -167,7 +103,9 @@ def _activation_for(res: ReplicationResult, at: float) -> float | None:
     return next((t for t in res.activations if t >= at - 1e-9), None)
 
 
-def after_action(drill: Drill, res: ReplicationResult) -> list[dict[str, Any]]:
+def after_action(drill: Drill, res: ReplicationResult, until: float | None = None) -> list[dict[str, Any]]:
+    """Expected vs simulated vs actual per inject. With `until` (a replay stopped early), a target not met by
+    then whose time is still to come is "pending", not missed: the replay has not reached it yet."""
     labels: list[str] = res.extra.get("labels", [])
     index = {lab: i for i, lab in enumerate(labels) if lab}
     start = drill.start_min
@@ -183,16 +121,21 @@ def after_action(drill: Drill, res: ReplicationResult) -> list[dict[str, Any]]:
             elif inj.id in index:
                 v = float(res.incidents[STAGE_COLUMN[exp.action]][index[inj.id]])
                 sim_t = None if v != v else v
+            if sim_t is not None and until is not None and sim_t > until + 1e-9:
+                sim_t = None  # after the stop: not seen yet
             act_t = drill.actual_min(inj)
+        pending = exp is not None and due is not None and sim_t is None and until is not None and due > until + 1e-9
         gap = (sim_t - act_t) if (sim_t is not None and act_t is not None) else None
         rows.append({
             "inject": inj.id, "at": min_to_clock(at, start), "event": inj.event, "description": inj.description,
             "expected_action": (f"{exp.action} within {exp.within_min:g} min" if exp else ""),
             "expected_by": min_to_clock(due, start) if due is not None else "",
-            "simulated": min_to_clock(sim_t, start) if sim_t is not None else ("never" if exp else ""),
+            "simulated": ("pending" if pending else min_to_clock(sim_t, start) if sim_t is not None
+                          else ("never" if exp else "")),
             "actual": min_to_clock(act_t, start) if act_t is not None else "",
-            "simulated_met": "" if exp is None or due is None else (
-                "yes" if sim_t is not None and sim_t <= due + 1e-9 else "no"),
+            "simulated_met": "" if exp is None or due is None else ("pending" if pending else
+                                                                    "yes" if sim_t is not None and sim_t <= due + 1e-9
+                                                                    else "no"),
             "actual_met": "" if act_t is None or due is None else ("yes" if act_t <= due + 1e-9 else "no"),
             "gap_min": "" if gap is None else f"{gap:+.1f}",
         })
@@ -215,6 +158,9 @@ def after_action_text(rows: list[dict[str, Any]], top: int = 3) -> str:
     misses = [r["inject"] for r in rows if r["simulated_met"] == "no"]
     if misses:
         lines.append("targets the model misses: " + ", ".join(misses))
+    pending = [r["inject"] for r in rows if r["simulated_met"] == "pending"]
+    if pending:
+        lines.append("pending (due after the stop, not missed): " + ", ".join(pending))
     return "\n".join(lines)
 
 
@@ -234,7 +180,7 @@ def _replay(loaded: LoadedDrill, until: float | None) -> tuple[Model, Replicatio
 
 
 def replay_drill(path: str | Path, seed: int | None = None, out: str | Path | None = None,
-                 until: str | None = None) -> ReplayOutcome:
+                 until: str | None = None, lang: Lang | None = None) -> ReplayOutcome:
     """Replay a drill file deterministically and write its folder."""
     t0 = time.perf_counter()
     loaded = load_drill(path, [f"seed={seed}"] if seed is not None else None)
@@ -248,11 +194,11 @@ def replay_drill(path: str | Path, seed: int | None = None, out: str | Path | No
     model, res = _replay(loaded, until_min)
     out_dir = Path(out) if out else Path("results") / f"{slug(drill.name, 'drill')}-replay-{datetime.now():%Y%m%d-%H%M%S}"
     with FolderLock(out_dir, "drill"):
-        return _write(loaded, model, res, out_dir, path, until, until_min, t0)
+        return _write(loaded, model, res, out_dir, path, until, until_min, t0, lang)
 
 
 def _write(loaded: LoadedDrill, model: Model, res: ReplicationResult, out_dir: Path, path: str | Path,
-           until: str | None, until_min: float | None, t0: float) -> ReplayOutcome:
+           until: str | None, until_min: float | None, t0: float, lang: Lang | None) -> ReplayOutcome:
     """The drill folder, every file written whole (a temporary name, then renamed)."""
     drill = loaded.drill
     drill_text = yaml.safe_dump(drill.model_dump(mode="json", by_alias=True), sort_keys=False, allow_unicode=True)
@@ -262,9 +208,10 @@ def _write(loaded: LoadedDrill, model: Model, res: ReplicationResult, out_dir: P
     records = event_records(res, model, drill.start_min)
     lines = event_lines(records)
     atomic_write_text(out_dir / "events.jsonl", "\n".join(lines) + "\n")
-    story = narrative(records, drill)
+    lang = lang or model.scenario.lang
+    story = narrative(records, drill, lang)
     atomic_write_text(out_dir / "narrative.txt", "\n".join(story) + "\n")
-    rows = after_action(drill, res)
+    rows = after_action(drill, res, until_min)
     with atomic_open(out_dir / "after_action.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, AFTER_ACTION, lineterminator="\n")
         w.writeheader()
@@ -277,7 +224,7 @@ def _write(loaded: LoadedDrill, model: Model, res: ReplicationResult, out_dir: P
         writer.abort()
         raise
     writer.close()
-    _write_grids(out_dir / "grids.csv", model)
+    write_grids(out_dir / "grids.csv", model)
     from sim.output import drill_plots
 
     drill_plots.timeline(out_dir / "timeline.png", records, drill)
@@ -290,19 +237,8 @@ def _write(loaded: LoadedDrill, model: Model, res: ReplicationResult, out_dir: P
         "git_commit": git_commit(), "started_at": datetime.now().isoformat(timespec="seconds"),
         "wall_seconds": round(time.perf_counter() - t0, 3),
     })
-    write_report(out_dir)
+    write_report(out_dir, lang=lang)
     return ReplayOutcome(out_dir, drill, records, story, rows, events_sha)
-
-
-def _write_grids(path: Path, model: Model) -> None:
-    t = model.territory
-    with atomic_open(path, "w", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(("grid", "town", "community", "kind", "households", "x_km", "y_km", "key_area"))
-        for g in range(t.n_grids):
-            w.writerow((t.grid_ids[g], t.town_ids[t.grid_town[g]], t.community_ids[t.grid_comm[g]],
-                        GRID_KINDS[t.kind[g]], int(t.households[g]), f"{t.x_km[g]:.3f}", f"{t.y_km[g]:.3f}",
-                        int(t.key_area[g])))
 
 
 def verify_replay(run_dir: str | Path) -> tuple[bool, str]:

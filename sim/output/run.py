@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,21 +20,36 @@ from sim.experiment.manifest import git_commit, package_versions, sha256
 from sim.files import FolderLock, atomic_write_text, slug
 from sim.model import Model, ReplicationResult, build_model
 from sim.output import plots
+from sim.output.breakdown import enrich, targets_of
+from sim.output.frames import RunResult, read_incidents
+from sim.output.labels import Lang
 from sim.output.report import write_report
-from sim.output.tables import IncidentWriter, MobilisationWriter, mobilisation_rows, write_json, write_kpi_csv
-from sim.scenario import LoadedScenario, resolved_yaml
+from sim.output.tables import (
+    IncidentWriter,
+    MobilisationWriter,
+    mobilisation_rows,
+    write_grids,
+    write_json,
+    write_kpi_csv,
+)
+from sim.scenario import LoadedScenario, load_scenario, resolved_yaml
 from sim.scenario.schema import CLASSES
 
 RUN_FILES = ("scenario.resolved.yaml", "manifest.json", "incidents.csv", "kpis.csv", "summary.json",
-             "mobilisation.csv", "response_ecdf.png", "mobilisation.png", "response_map.png", "report.html")
+             "mobilisation.csv", "grids.csv", "response_ecdf.png", "mobilisation.png", "response_map.png",
+             "stages.png", "report.html")
 
 
-@dataclass
-class RunOutcome:
-    out_dir: Path
-    summary: dict[str, Any]
-    failures: list[Failure] = field(default_factory=list)
-    flags: list[str] = field(default_factory=list)
+class RunOutcome(RunResult):
+    """A finished run: its folder's tables as DataFrames (`.incidents`, `.kpis`, `.summary`), plus the
+    failed replications and the flags; `.summary_json` is summary.json as a dict."""
+
+    def __init__(self, out_dir: Path, summary: dict[str, Any], failures: list[Failure] | None = None,
+                 flags: list[str] | None = None, lang: Lang = "en"):
+        super().__init__(out_dir, lang)
+        self.summary_json = summary
+        self.failures = failures or []
+        self.flags = flags or []
 
 
 def default_out_dir(name: str) -> Path:
@@ -89,15 +103,16 @@ class _Pool:
 
     def draw(self, out: Path) -> None:
         sc, terr = self.model.scenario, self.model.territory
+        lang = sc.lang
         resp = np.concatenate(self.response) if self.response else np.zeros(0)
         phase = np.concatenate(self.phase) if self.phase else np.zeros(0, dtype=int)
         grid = np.concatenate(self.grid) if self.grid else np.zeros(0, dtype=int)
         targets: dict[str, float] = {c: sc.incidents.classes[c].target_min for c in CLASSES if sc.incidents.classes[c].share > 0
                    or sc.incidents.trace_file}
-        plots.response_ecdf(out / "response_ecdf.png", resp, phase, targets)
+        plots.response_ecdf(out / "response_ecdf.png", resp, phase, targets, lang)
         curves = {f: (self.times, np.mean(v, axis=0)) for f, v in self.curves.items() if self.times is not None}
         act = float(np.mean(self.activation)) if self.activation else None
-        plots.mobilisation(out / "mobilisation.png", curves, act)
+        plots.mobilisation(out / "mobilisation.png", curves, act, lang)
         med = np.full(terr.n_grids, np.nan)
         ok = ~np.isnan(resp)
         if ok.any():
@@ -106,13 +121,35 @@ class _Pool:
             bounds = np.flatnonzero(np.diff(g)) + 1
             for gg, chunk in zip(g[np.r_[0, bounds]], np.split(x, bounds)):
                 med[gg] = float(np.median(chunk))
-        plots.response_map(out / "response_map.png", terr, med)
+        plots.response_map(out / "response_map.png", terr, med, lang)
+        inc = enrich(read_incidents(out / "incidents.csv"), targets_of(sc.model_dump(mode="json")))
+        plots.run_stages(out / "stages.png", inc, lang)
 
 
-def run_scenario(loaded: LoadedScenario, out_dir: str | Path | None = None, jobs: int = 1,
-                 progress: bool = True, command: list[str] | None = None) -> RunOutcome:
-    """Run every replication of a loaded scenario and write the run folder; returns its summary."""
+def replication_flags(found: dict[str, list[int]]) -> list[str]:
+    """The model's own flags (a class nobody on duty could serve, say), once each, with the replications."""
+    out = []
+    for flag, reps in found.items():
+        which = ", ".join(str(r) for r in reps[:10]) + (", ..." if len(reps) > 10 else "")
+        out.append(f"{flag}: in replication{'s' * (len(reps) > 1)} {which}")
+    return out
+
+
+def run_scenario(scenario: str | Path | LoadedScenario, out_dir: str | Path | None = None, jobs: int = 1,
+                 progress: bool = True, command: list[str] | None = None, *, overrides: list[str] | None = None,
+                 replications: int | None = None, seed: int | None = None, lang: Lang | None = None) -> RunOutcome:
+    """Run every replication of a scenario (a file or a loaded scenario) and write the run folder.
+
+    `overrides` are `--set` strings (`"forces.agencies.team_ratio=0.3"`); `replications`, `seed` and `lang`
+    override the scenario's. Returns the run with its tables as DataFrames (`.incidents`, `.kpis`, `.summary`).
+    """
     t0 = time.perf_counter()
+    extra = list(overrides or [])
+    extra += [f"{k}={v}" for k, v in (("seed", seed), ("replications", replications), ("lang", lang)) if v is not None]
+    if isinstance(scenario, LoadedScenario):
+        loaded = load_scenario(scenario.path, [*scenario.overrides, *extra]) if extra else scenario
+    else:
+        loaded = load_scenario(str(scenario), extra)
     sc = loaded.scenario
     out = Path(out_dir) if out_dir else default_out_dir(sc.name)
     with FolderLock(out, "run"):
@@ -126,12 +163,14 @@ def _run(loaded: LoadedScenario, out: Path, jobs: int, progress: bool, command: 
     atomic_write_text(out / "scenario.resolved.yaml", text)
     flags = sc.flags()
     model = build_model(loaded)
+    write_grids(out / "grids.csv", model)
     inc_w = IncidentWriter(out / "incidents.csv", model)
     mob_w = MobilisationWriter(out / "mobilisation.csv")
     pool = _Pool(model)
     rows: list[tuple[int, dict[str, float]]] = []
     failures: list[Failure] = []
     n_events = []
+    results_flags: dict[str, list[int]] = {}
     bar = tqdm(total=sc.replications, desc=f"{sc.name}: replications", unit="rep", delay=2.0, file=sys.stderr,
                disable=not progress, leave=False)
     try:
@@ -144,6 +183,8 @@ def _run(loaded: LoadedScenario, out: Path, jobs: int, progress: bool, command: 
             mob = mobilisation_rows(res, sc.mobilisation_step_min)
             mob_w.write(mob)
             rows.append((res.replication, replication_kpis(sc, res)))
+            for flag in res.flags:
+                results_flags.setdefault(flag, []).append(res.replication)
             n_events.append(res.n_events)
             pool.add(res, mob)
     except OSError:  # a full disk, say: no half-written table is left under its name
@@ -154,6 +195,7 @@ def _run(loaded: LoadedScenario, out: Path, jobs: int, progress: bool, command: 
         bar.close()
         inc_w.close()  # no-op after abort; keeps the finished replications' rows on Ctrl-C
         mob_w.close()
+    flags = flags + replication_flags(results_flags)
     summary: dict[str, Any] = {
         "scenario": sc.name,
         "seed": sc.seed,
@@ -187,4 +229,4 @@ def _run(loaded: LoadedScenario, out: Path, jobs: int, progress: bool, command: 
     }
     write_json(out / "manifest.json", manifest)
     write_report(out)
-    return RunOutcome(out, summary, failures, flags)
+    return RunOutcome(out, summary, failures, flags, sc.lang)

@@ -11,6 +11,7 @@ import json
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,17 +30,33 @@ from sim.experiment.spec import LoadedExperiment, load_experiment
 from sim.experiment.sweep import Plan, SweepProgress, execute, make_plan, read_runs
 from sim.files import AtomicFile, FolderLock, read_text_limited, slug
 from sim.output import sweep_plots
+from sim.output.labels import Lang
 from sim.output.report import write_report
 from sim.output.tables import write_json
 
 
 @dataclass
 class SweepOutcome:
+    """A finished sweep: `summary` one dict per design point; `.summary_frame` and `.runs` as DataFrames."""
+
     out: Path
     plan: Plan
     progress: SweepProgress
     summary: list[dict[str, Any]]
     sobol: dict[str, Any] | None
+    lang: Lang = "en"
+
+    @property
+    def summary_frame(self) -> Any:
+        import pandas as pd
+
+        return pd.read_csv(self.out / "summary.csv")
+
+    @property
+    def runs(self) -> Any:
+        import pandas as pd
+
+        return pd.read_csv(self.out / "runs.csv")
 
 
 def _cell(x: Any) -> Any:
@@ -219,14 +236,17 @@ def default_sweep_dir(name: str) -> Path:
 
 
 def run_sweep(experiment: str | Path | LoadedExperiment, out: str | Path | None = None, jobs: int = 1,
-              scheduler: str | None = None, resume: bool = False, progress: bool = True) -> SweepOutcome:
-    """Run (or finish) a sweep and write its tables and plots. `scheduler`: a Dask scheduler address."""
+              scheduler: str | None = None, resume: bool = False, progress: bool = True, lang: Lang | None = None,
+              on_stop: Callable[[], object] | None = None) -> SweepOutcome:
+    """Run (or finish) a sweep and write its tables and plots. `scheduler`: a Dask scheduler address; `lang`:
+    the language of the report and plots (default: the base scenario's); `on_stop`: called at once on Ctrl-C."""
     t0 = time.perf_counter()
     exp = experiment if isinstance(experiment, LoadedExperiment) else load_experiment(experiment)
     plan = make_plan(exp)
+    lang = lang or plan.points[0].scenario.get("lang", "en")
     out_dir = Path(out) if out else default_sweep_dir(exp.spec.name)
     with FolderLock(out_dir, "sweep") as held:  # one sweep or resume at a time, tables included
-        outcome = _sweep(exp, plan, out_dir, jobs, scheduler, resume, progress, t0)
+        outcome = _sweep(exp, plan, out_dir, jobs, scheduler, resume, progress, t0, lang, on_stop)
         outcome.progress.stale_lock = held.stale
         return outcome
 
@@ -243,7 +263,7 @@ def _connect(scheduler: str) -> Any:
 
 
 def _sweep(exp: LoadedExperiment, plan: Plan, out_dir: Path, jobs: int, scheduler: str | None, resume: bool,
-           progress: bool, t0: float) -> SweepOutcome:
+           progress: bool, t0: float, lang: Lang, on_stop: Callable[[], object] | None) -> SweepOutcome:
     bar = tqdm(total=plan.n_runs, desc=f"{exp.spec.name}: runs", unit="run", file=sys.stderr,
                disable=not progress, smoothing=0.1)
     client = None
@@ -254,8 +274,13 @@ def _sweep(exp: LoadedExperiment, plan: Plan, out_dir: Path, jobs: int, schedule
             client = _connect(scheduler)
             executor = client.get_executor()
             workers = sum(client.nthreads().values())
+
+        def start(done: int) -> None:  # a resumed sweep's bar starts at the runs it already has
+            bar.n = done
+            bar.refresh()
+
         prog = execute(plan, out_dir, jobs=jobs, executor=executor, resume=resume, on_run=lambda _r: bar.update(1),
-                       workers=workers, lock=False)
+                       workers=workers, on_start=start, on_stop=on_stop, lock=False)
     finally:
         bar.close()
         if client is not None:
@@ -277,9 +302,9 @@ def _sweep(exp: LoadedExperiment, plan: Plan, out_dir: Path, jobs: int, schedule
     if plan.design.kind == "sobol":
         sobol = sobol_table(plan, summary, exp.spec.kpis)
         write_json(out_dir / "sobol.json", sobol)
-        sweep_plots.sobol_bars(out_dir, sobol)
+        sweep_plots.sobol_bars(out_dir, sobol, lang)
     else:
-        sweep_plots.kpi_by_factor(out_dir, plan.design, summary, exp.spec.kpis)
+        sweep_plots.kpi_by_factor(out_dir, plan.design, summary, exp.spec.kpis, lang)
     manifest = json.loads(read_text_limited(out_dir / "sweep.json"))
     manifest.update({
         "runs_ok": sum(s["runs_ok"] for s in summary), "runs_failed": len(failed), "failed": failed,
@@ -287,15 +312,22 @@ def _sweep(exp: LoadedExperiment, plan: Plan, out_dir: Path, jobs: int, schedule
         "executor": "dask" if scheduler else ("process pool" if jobs > 1 else "in process"),
         "versions": package_versions(), "git_commit": git_commit(),
         "finished_at": datetime.now().isoformat(timespec="seconds"),
-        "wall_seconds_this_call": round(time.perf_counter() - t0, 3),
+        "wall_seconds_this_call": round(time.perf_counter() - t0, 3), "lang": lang,
     })
     write_json(out_dir / "sweep.json", manifest)
     write_report(out_dir)
-    return SweepOutcome(out_dir, plan, prog, summary, sobol)
+    return SweepOutcome(out_dir, plan, prog, summary, sobol, lang)
 
 
-def sweep_text(outcome: SweepOutcome, max_points: int = 30) -> str:
-    """Per design point: the factor values and the experiment's KPIs with 95 % CIs."""
+def sweep_text(outcome: SweepOutcome, max_points: int = 30, width: int = 100, lang: Lang = "en") -> str:
+    """Per design point: the experiment's KPIs (mean and 95 % CI, rounded as read) then the point as a compact
+    key; KPIs that do not fit in `width` columns go to a further block."""
+    from sim.output import fmt
+    from sim.output.labels import kind_of, kpi_name
+    from sim.output.sweep_fmt import key_lines, point_label
+    from sim.output.terminal import text_table
+    from sim.output.terminal import width as cols
+
     spec = outcome.plan.experiment.spec
     keys = outcome.plan.design.keys
     lines = [f"sweep {spec.name}: {len(outcome.plan.points)} design points x {spec.replications} replications"
@@ -303,23 +335,35 @@ def sweep_text(outcome: SweepOutcome, max_points: int = 30) -> str:
              f"{outcome.progress.ran} now, {len(outcome.progress.failed)} failed)"]
     if outcome.sobol is not None:
         for kpi, res in outcome.sobol.items():
-            lines.append(f"Sobol indices of {kpi}:")
+            lines.append(f"Sobol indices of {kpi_name(kpi, lang)} ({kpi}):")
             if "indices" not in res:
                 lines.append(f"  {res['note']}")
                 continue
-            for r in res["indices"]:
-                lines.append(f"  {r['factor']:<44} first {r['first_order']:6.3f} "
-                             f"[{r['first_order_ci95_low']:6.3f}, {r['first_order_ci95_high']:6.3f}]  total "
-                             f"{r['total_order']:6.3f} [{r['total_order_ci95_low']:6.3f}, "
-                             f"{r['total_order_ci95_high']:6.3f}]")
+            rows = [[r["factor"], f"{r['first_order']:.2f}",
+                     f"{r['first_order_ci95_low']:.2f}\u2013{r['first_order_ci95_high']:.2f}", f"{r['total_order']:.2f}",
+                     f"{r['total_order_ci95_low']:.2f}\u2013{r['total_order_ci95_high']:.2f}"] for r in res["indices"]]
+            lines += ["  " + x for x in text_table(["factor", "first", "95 % CI", "total", "95 % CI"], rows,
+                                                   [False, True, True, True, True])]
     else:
-        short = [k.split(".")[-1] for k in keys]
-        lines.append("  ".join(f"{s:>16}" for s in short) + "  " + "  ".join(f"{k:>30}" for k in spec.kpis))
-        for s in outcome.summary[:max_points]:
-            vals = "  ".join(f"{_fmt(s[k]):>16}" for k in keys)
-            kp = "  ".join(f"{_fmt(s[k]):>9} [{_fmt(s[f'{k}.ci95_low'])}, {_fmt(s[f'{k}.ci95_high'])}]".rjust(30)
-                           for k in spec.kpis)
-            lines.append(f"{vals}  {kp}")
+        lines.append("factors: " + "; ".join(f"{a} = {k}" for a, _n, k in key_lines(keys)))
+        shown = outcome.summary[:max_points]
+        cells = {k: [f"{fmt.number(kind_of(k), s[k], lang)} "
+                     f"({fmt.interval(kind_of(k), s[f'{k}.ci95_low'], s[f'{k}.ci95_high'], lang)})" for s in shown]
+                 for k in spec.kpis}
+        point = [f"{s['point']}: {point_label(s, keys, lang)}" for s in shown]
+        blocks: list[list[str]] = [[]]
+        used = max([cols(p) for p in point] + [5]) + 2
+        for k in spec.kpis:
+            w = max(cols(kpi_name(k, lang)), *(cols(c) for c in cells[k])) + 2
+            if blocks[-1] and used + w > width:
+                blocks.append([])
+                used = max([cols(p) for p in point] + [5]) + 2
+            blocks[-1].append(k)
+            used += w
+        for block in blocks:
+            head = [kpi_name(k, lang) for k in block] + ["point"]
+            rows = [[cells[k][i] for k in block] + [point[i]] for i in range(len(shown))]
+            lines += text_table(head, rows, [True] * len(block) + [False])
         if len(outcome.summary) > max_points:
             lines.append(f"... {len(outcome.summary) - max_points} more points in summary.csv")
     lines.append(f"results: {outcome.out}")

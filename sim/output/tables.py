@@ -12,7 +12,7 @@ import numpy as np
 
 from sim.files import AtomicFile, atomic_open, atomic_write_text
 from sim.model import PHASES, SOURCES, Model, ReplicationResult
-from sim.scenario.schema import CLASSES, SEVERITIES
+from sim.scenario.schema import CLASSES, GRID_KINDS, SEVERITIES
 
 INCIDENT_COLUMNS = ("replication", "incident", "town", "community", "grid", "class", "severity", "phase", "source",
                     "onset_min", "discovered_min", "reported_min", "dispatched_min", "first_arrival_min",
@@ -116,3 +116,15 @@ def write_kpi_csv(path: Path, rows: list[tuple[int, dict[str, float]]]) -> None:
         w.writerow(("replication", *keys))
         for rep, k in rows:
             w.writerow((rep, *("" if k[key] != k[key] else f"{k[key]:.6g}" for key in keys)))
+
+
+def write_grids(path: Path, model: Model) -> None:
+    """The grids with their town, community, kind, households, position and key-area flag (for maps)."""
+    t = model.territory
+    with atomic_open(path, "w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(("grid", "town", "community", "kind", "households", "x_km", "y_km", "key_area"))
+        for g in range(t.n_grids):
+            w.writerow((t.grid_ids[g], t.town_ids[t.grid_town[g]], t.community_ids[t.grid_comm[g]],
+                        GRID_KINDS[t.kind[g]], int(t.households[g]), f"{t.x_km[g]:.3f}", f"{t.y_km[g]:.3f}",
+                        int(t.key_area[g])))

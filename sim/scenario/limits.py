@@ -21,11 +21,10 @@ if TYPE_CHECKING:
     from sim.scenario.references import TerritoryTable
 
 MIB = 1024 * 1024
-#: bytes per item, measured with tracemalloc on generated districts of 1,000 to 20,000 grids (see
-#: tests/test_limits.py): the interpreter and libraries, the (locations x grids) travel matrix with its
-#: temporaries, and what the model and the run folder keep per grid, unit, incident and curve point
-BASE_BYTES = 150 * MIB
-MATRIX_CELL_BYTES = 24
+#: bytes per item, measured (peak RSS of `mobsim run`) on districts of 1,500 to 200,000 grids: the
+#: interpreter and libraries, and what the model and the run folder keep per grid, unit, incident and
+#: curve point (travel times are computed from positions: no grid x grid matrix)
+BASE_BYTES = 230 * MIB
 GRID_BYTES = 2_000
 UNIT_BYTES = 1_000
 INCIDENT_BYTES = 1_200
@@ -133,7 +132,7 @@ def estimate(sc: Scenario, table: TerritoryTable, trace_rows: int | None = None)
     party = est.units_by.get("forces.party_members.total", 0.0) * f.party_members.report_prob
     mem = est.memory_by
     _add(mem, "", BASE_BYTES)
-    _add(mem, terr_key, (G + T + 1) * G * MATRIX_CELL_BYTES + G * GRID_BYTES)
+    _add(mem, terr_key, G * GRID_BYTES)
     _add(mem, unit_key, (est.units - est.units_by.get("forces.party_members.total", 0.0)) * UNIT_BYTES)
     _add(mem, "forces.party_members.total", party * PARTY_MEMBER_BYTES)
     _add(mem, inc_key, est.incidents * INCIDENT_BYTES * (1 + sc.replications / 50))

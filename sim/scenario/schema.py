@@ -444,8 +444,14 @@ class Threshold(Strict):
     window_min: Pos = 120.0
 
 
+#: the activation rules of `sim.model.switch.RULES` (checked there at import)
+ActivationRuleName = Literal["threshold", "scheduled", "never"]
+#: the dispatch policies of `sim.model.dispatch.POLICIES` (checked there at import)
+DispatchPolicyName = Literal["priority_nearest", "severity_priority_nearest", "nearest", "fcfs", "roster"]
+
+
 class Switch(Strict):
-    activation: Literal["threshold", "scheduled", "never"] = "threshold"
+    activation: ActivationRuleName = "threshold"
     threshold: Threshold = Field(default_factory=Threshold)
     scheduled_min: NonNeg = 0.0
     decision_delay_min: NonNeg = 30.0
@@ -459,7 +465,7 @@ class Switch(Strict):
 
 
 class Dispatch(Strict):
-    policy: Literal["priority_nearest", "nearest", "fcfs"] = "priority_nearest"
+    policy: DispatchPolicyName = "priority_nearest"
     peacetime_scope: Literal["town", "district"] = "town"
 
 
@@ -476,6 +482,9 @@ class Limits(Strict):
     file_mb: Pos = 256.0
 
 
+Language = Literal["en", "zh"]
+
+
 class Scenario(Strict):
     name: str = "scenario"
     description: str = ""
@@ -490,6 +499,7 @@ class Scenario(Strict):
     switch: Switch = Field(default_factory=Switch)
     dispatch: Dispatch = Field(default_factory=Dispatch)
     mobilisation_step_min: Pos = 15.0
+    lang: Language = "en"
     limits: Limits = Field(default_factory=Limits)
 
     @model_validator(mode="after")

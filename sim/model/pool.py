@@ -1,0 +1,155 @@
+"""The responder pool: who is on duty, who is free, where, and for what.
+
+One object owns it, with acquire (`take`) and release (`put`), as a SimPy resource owns its queue. Free
+units are indexed by place (`sim.model.spatial`) for each group of forces that may serve an incident
+class, district-wide and per town, so the nearest free eligible units are found without touching every
+unit; free grid workers are also indexed by the exact grid they stand on, for on-the-spot handling.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from itertools import islice
+
+from sim.model.forces import Units
+from sim.model.spatial import Geometry, SpatialIndex
+from sim.model.travel import Travel
+
+INF = math.inf
+
+
+class ResponderPool:
+    def __init__(self, units: Units, groups: list[tuple[int, ...]], travel: Travel, n_towns: int,
+                 town_scope: bool, idle_order: bool, spot_force: int):
+        n = len(units)
+        self.force = units.force
+        self.town = units.town
+        self.home = units.home
+        self.emergency_only = units.emergency_only
+        self.act_delay = units.act_delay
+        self.loc = list(units.home)
+        self.on = [False] * n
+        self.is_free = [False] * n
+        self.blocked = [0.0] * n  # unavailable until (a drill inject)
+        self.due = [0.0 if on else INF for on in units.peace_on]  # when the unit should be on duty
+        self.busy_since = [0.0] * n
+        self.x, self.y = travel.x, travel.y
+        self.n_towns = n_towns
+        self.town_scope = town_scope
+        self.spot_force = spot_force
+        by_force = [[g for g, fs in enumerate(groups) if f in fs] for f in range(max(units.force, default=0) + 1)]
+        self.unit_groups = [by_force[f] for f in units.force]
+        self.district: list[SpatialIndex] = []
+        self.by_town: list[list[SpatialIndex]] = []
+        for fs in groups:
+            homes = {units.home[u] for u in range(n) if units.force[u] in fs}
+            geo = Geometry(travel.x, travel.y, len(homes) or 1, travel.setup, travel.per_km)
+            self.district.append(SpatialIndex(geo))
+            # town scope: one index per town and one (last) for units that serve the whole district
+            self.by_town.append([SpatialIndex(geo) for _ in range(n_towns + 1)] if town_scope else [])
+        # a duty roster: free units in the order they came free (stamp), district-wide and per town
+        self.idle: list[OrderedDict[int, int]] | None = [OrderedDict() for _ in groups] if idle_order else None
+        self.idle_town: list[list[OrderedDict[int, int]]] = (
+            [[OrderedDict() for _ in range(n_towns + 1)] for _ in groups] if idle_order and town_scope else [])
+        self.stamp = 0
+        self.spot: dict[int, set[int]] = {}  # location -> free units of the on-the-spot force there
+        self.n_free = 0
+        self.free_units: set[int] = set()
+        # where the peacetime scope is the town, only the per-town indexes are kept in peacetime and only
+        # the district's after activation (`set_scope`): each query needs just one of them
+        self.towns_live = town_scope
+
+    def set_scope(self, emergency: bool) -> None:
+        """The switch changed the dispatch scope: rebuild the indexes it needs from the free units."""
+        live = self.town_scope and not emergency
+        if live == self.towns_live:
+            return
+        self.towns_live = live
+        for g in range(len(self.district)):
+            self.district[g] = SpatialIndex(self.district[g].geo)
+            self.by_town[g] = [SpatialIndex(i.geo) for i in self.by_town[g]]
+        for u in sorted(self.free_units):
+            self._index(u)
+
+    # ---------------------------------------------------------------- acquire and release
+
+    def put(self, u: int) -> None:
+        """Make an on-duty unit with nothing to do available where it stands."""
+        self.is_free[u] = True
+        self.n_free += 1
+        self.free_units.add(u)
+        self._index(u)
+        if self.idle is not None:
+            t = self.town[u]
+            for g in self.unit_groups[u]:
+                self.stamp += 1
+                self.idle[g][u] = self.stamp
+                if self.town_scope:
+                    self.idle_town[g][t if t >= 0 else self.n_towns][u] = self.stamp
+        loc = self.loc[u]
+        if self.force[u] == self.spot_force:
+            here = self.spot.get(loc)
+            if here is None:
+                self.spot[loc] = {u}
+            else:
+                here.add(u)
+
+    def take(self, u: int) -> None:
+        """Acquire a unit (it stays on duty, now busy); a unit not free is left alone."""
+        if not self.is_free[u]:
+            return
+        self.is_free[u] = False
+        self.n_free -= 1
+        self.free_units.discard(u)
+        t = self.town[u]
+        towns_live = self.towns_live
+        for g in self.unit_groups[u]:
+            if towns_live:
+                self.by_town[g][t if t >= 0 else self.n_towns].remove(u)
+            else:
+                self.district[g].remove(u)
+            if self.idle is not None:
+                del self.idle[g][u]
+                if self.town_scope:
+                    del self.idle_town[g][t if t >= 0 else self.n_towns][u]
+        if self.force[u] == self.spot_force:
+            self.spot[self.loc[u]].discard(u)
+
+    def _index(self, u: int) -> None:
+        loc, t = self.loc[u], self.town[u]
+        if self.towns_live:
+            for g in self.unit_groups[u]:
+                self.by_town[g][t if t >= 0 else self.n_towns].add(u, loc)
+        else:
+            for g in self.unit_groups[u]:
+                self.district[g].add(u, loc)
+
+    # ---------------------------------------------------------------- queries
+
+    def nearest(self, group: int, town: int | None, grid: int, k: int) -> list[int]:
+        """Up to k free units of the group nearest the grid (ties: lower unit number); `town` None for the
+        whole district, else that town's units and the district's own."""
+        if town is None:
+            return [u for _, u in self.district[group].nearest(grid, k)]
+        idx = self.by_town[group]
+        both = idx[town].nearest(grid, k) + idx[self.n_towns].nearest(grid, k)
+        both.sort()
+        return [u for _, u in both[:k]]
+
+    def longest_idle(self, group: int, town: int | None, k: int) -> list[int]:
+        """Up to k free units of the group in the order they came free (a duty roster)."""
+        assert self.idle is not None
+        if town is None:
+            return list(islice(self.idle[group], k))
+        a, b = (islice(self.idle_town[group][t].items(), k) for t in (town, self.n_towns))
+        both = sorted([*a, *b], key=lambda item: item[1])
+        return [u for u, _ in both[:k]]
+
+    def free_at(self, loc: int) -> int | None:
+        """The lowest-numbered free unit of the on-the-spot force standing at this location."""
+        here = self.spot.get(loc)
+        return min(here) if here else None
+
+    def units_of(self, force: int) -> list[int]:
+        return [u for u, f in enumerate(self.force) if f == force]

@@ -1,0 +1,198 @@
+"""Nearest search by square cells, so that finding the nearest free responder (or waiting incident) does
+not touch every one of them.
+
+Members (unit or incident numbers) sit in the cell of their position. A query visits rings of cells
+around the point until the k best travel times found are strictly shorter than anything a farther ring
+could hold; where members are few for the cells a search would visit, it scans them all instead. Either
+way the answer is exact: the k smallest (travel minutes, member) pairs, ties broken by member number.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+
+#: at or below this many members a plain scan beats visiting cells
+LINEAR = 12
+
+
+class Geometry:
+    """The cell layout of one kind of index over the district's locations, the cell of every location, and
+    the travel formula the indexes rank by (set-up + minutes per km × distance)."""
+
+    def __init__(self, xs: list[float], ys: list[float], n_sites: int, setup: float, per_km: float,
+                 per_cell: float = 2.0):
+        """Cells sized for about `per_cell` of `n_sites` places (where members sit) each."""
+        self.xs, self.ys, self.setup, self.per_km = xs, ys, setup, per_km
+        self.x0, self.y0 = min(xs), min(ys)
+        w, h = max(xs) - self.x0, max(ys) - self.y0
+        cell = math.sqrt(max(w * h, 1e-6) * per_cell / max(n_sites, 1))
+        self.cell_km = cs = max(cell, max(w, h) / 4096, 1e-3)
+        self.nx, self.ny = int(w / cs) + 1, int(h / cs) + 1
+        self.ix = [min(int((x - self.x0) / cs), self.nx - 1) for x in xs]
+        self.iy = [min(int((y - self.y0) / cs), self.ny - 1) for y in ys]
+        self.key = [ix * self.ny + iy for ix, iy in zip(self.ix, self.iy)]
+
+    def edge(self, loc: int, r: int) -> float:
+        """Distance from a location to the nearest side of the square of cells within r rings of its cell
+        that has cells beyond it (inf when the square covers the layout)."""
+        x, y, cs = self.xs[loc], self.ys[loc], self.cell_km
+        ix, iy = self.ix[loc], self.iy[loc]
+        out = math.inf
+        if ix - r > 0:
+            out = x - (self.x0 + (ix - r) * cs)
+        if ix + r < self.nx - 1:
+            out = min(out, self.x0 + (ix + r + 1) * cs - x)
+        if iy - r > 0:
+            out = min(out, y - (self.y0 + (iy - r) * cs))
+        if iy + r < self.ny - 1:
+            out = min(out, self.y0 + (iy + r + 1) * cs - y)
+        return out
+
+
+class SpatialIndex:
+    """Members at sites (locations), sites in cells: co-located members (a squad at a command post, a team
+    at its seat) cost one distance between them."""
+
+    __slots__ = ("geo", "cells", "sites", "site_of", "n")
+
+    def __init__(self, geo: Geometry):
+        self.geo = geo
+        self.cells: dict[int, set[int]] = {}  # cell key -> sites with members
+        self.sites: dict[int, set[int]] = {}  # site -> its members
+        self.site_of: dict[int, int] = {}  # member -> site
+        self.n = 0
+
+    def add(self, m: int, site: int) -> None:
+        members = self.sites.get(site)
+        if members is None:
+            self.sites[site] = {m}
+            key = self.geo.key[site]
+            cell = self.cells.get(key)
+            if cell is None:
+                self.cells[key] = {site}
+            else:
+                cell.add(site)
+        else:
+            members.add(m)
+        self.site_of[m] = site
+        self.n += 1
+
+    def remove(self, m: int) -> None:
+        site = self.site_of.pop(m)
+        members = self.sites[site]
+        members.discard(m)
+        if not members:
+            del self.sites[site]
+            key = self.geo.key[site]
+            cell = self.cells[key]
+            cell.discard(site)
+            if not cell:
+                del self.cells[key]
+        self.n -= 1
+
+    def __contains__(self, m: int) -> bool:
+        return m in self.site_of
+
+    def __len__(self) -> int:
+        return self.n
+
+    def at(self, site: int) -> set[int]:
+        """The members at one site."""
+        return self.sites.get(site, set())
+
+    def nearest(self, loc: int, k: int) -> list[tuple[float, int]]:
+        """The k smallest (travel minutes, member) from a location, in order."""
+        if self.n == 0 or k <= 0:
+            return []
+        if len(self.sites) <= LINEAR:
+            return self._take(self._scan(loc), k)
+        g = self.geo
+        setup, per_km, hypot, xs, ys = g.setup, g.per_km, math.hypot, g.xs, g.ys
+        x, y = xs[loc], ys[loc]
+        ix0, iy0 = g.ix[loc], g.iy[loc]
+        nx, ny, cells, sites = g.nx, g.ny, self.cells, self.sites
+        budget = 2 * len(sites) + 16
+        found: list[tuple[float, int]] = []  # (travel, site)
+        have = 0
+        r = 0
+        while True:
+            if (2 * r + 1) ** 2 > budget:  # sparse for the area still to search: scanning is cheaper
+                return self._take(self._scan(loc), k)
+            for key in _ring(ix0, iy0, r, nx, ny):
+                cell = cells.get(key)
+                if cell:
+                    for site in cell:
+                        found.append((setup + per_km * hypot(xs[site] - x, ys[site] - y), site))
+                        have += len(sites[site])
+            edge = g.edge(loc, r)
+            if edge == math.inf:
+                found.sort()
+                return self._take(found, k)
+            if have >= k:
+                found.sort()
+                # members outside the square searched are at least `edge` away (a hair less, for rounding)
+                if _kth(found, sites, k) < setup + per_km * edge * (1 - 1e-12):
+                    return self._take(found, k)
+            r += 1
+
+    def _scan(self, loc: int) -> list[tuple[float, int]]:
+        g = self.geo
+        setup, per_km, hypot, xs, ys = g.setup, g.per_km, math.hypot, g.xs, g.ys
+        x, y = xs[loc], ys[loc]
+        out = [(setup + per_km * hypot(xs[site] - x, ys[site] - y), site) for site in self.sites]
+        out.sort()
+        return out
+
+    def _take(self, found: list[tuple[float, int]], k: int) -> list[tuple[float, int]]:
+        """The k best (travel, member) from sites sorted by travel: every site as near as the k-th member's
+        is expanded, so ties across sites go to the lower member number."""
+        sites = self.sites
+        if k == 1:  # the lowest member among the sites tied for nearest
+            t0, best = found[0][0], -1
+            for t, site in found:
+                if t > t0:
+                    break
+                m = min(sites[site])
+                if best < 0 or m < best:
+                    best = m
+            return [(t0, best)]
+        out: list[tuple[float, int]] = []
+        for t, site in found:
+            if len(out) >= k and t > out[k - 1][0]:
+                break
+            members = sites[site]
+            out.extend((t, m) for m in (members if len(members) <= k else heapq.nsmallest(k, members)))
+            if len(out) >= k:
+                out.sort()
+        out.sort()
+        return out[:k]
+
+
+def _kth(found: list[tuple[float, int]], sites: dict[int, set[int]], k: int) -> float:
+    """The travel time of the k-th member, sites taken in order (found is sorted)."""
+    have = 0
+    for t, site in found:
+        have += len(sites[site])
+        if have >= k:
+            return t
+    return math.inf
+
+
+def _ring(ix0: int, iy0: int, r: int, nx: int, ny: int) -> list[int]:
+    """Keys of the cells at Chebyshev distance r from (ix0, iy0), inside the layout."""
+    if r == 0:
+        return [ix0 * ny + iy0]
+    keys = []
+    lo_y, hi_y = iy0 - r, iy0 + r
+    for ix in range(max(ix0 - r, 0), min(ix0 + r, nx - 1) + 1):
+        if lo_y >= 0:
+            keys.append(ix * ny + lo_y)
+        if hi_y < ny:
+            keys.append(ix * ny + hi_y)
+    for iy in range(max(iy0 - r + 1, 0), min(iy0 + r - 1, ny - 1) + 1):
+        if ix0 - r >= 0:
+            keys.append((ix0 - r) * ny + iy)
+        if ix0 + r < nx:
+            keys.append((ix0 + r) * ny + iy)
+    return keys

@@ -1,0 +1,93 @@
+"""The model's parts on their own: the nearest search, the waiting list, and the lazy party count."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import pytest
+
+from sim.model import build_model, run_replication
+from sim.model.spatial import Geometry, SpatialIndex
+from sim.model.waiting import WaitingIncidents
+from sim.scenario import load_scenario
+from tests.conftest import ROOT
+
+
+def brute(xs, ys, members: dict[int, int], loc: int, k: int, setup: float, per_km: float):
+    out = sorted((setup + per_km * math.hypot(xs[s] - xs[loc], ys[s] - ys[loc]), m) for m, s in members.items())
+    return out[:k]
+
+
+@pytest.mark.parametrize("n_sites,n_members", [(5, 8), (40, 30), (400, 900), (400, 40)])
+def test_nearest_search_is_exact(n_sites, n_members):
+    """Against a brute-force sort of every member, for many points and k, with co-located members and
+    members added and removed."""
+    rng = random.Random(n_sites * 1000 + n_members)
+    xs = [rng.uniform(0, 10) for _ in range(n_sites)]
+    ys = [rng.uniform(0, 6) for _ in range(n_sites)]
+    xs[1], ys[1] = xs[0], ys[0]  # two sites at one place: a tie broken by member number
+    geo = Geometry(xs, ys, n_sites, setup=3.0, per_km=1.7)
+    idx = SpatialIndex(geo)
+    members: dict[int, int] = {}
+    for m in range(n_members):
+        s = rng.randrange(n_sites)
+        idx.add(m, s)
+        members[m] = s
+    for step in range(200):
+        if step % 3 == 0 and members:  # take one away, add another
+            m = rng.choice(sorted(members))
+            idx.remove(m)
+            del members[m]
+            new = n_members + step
+            s = rng.randrange(n_sites)
+            idx.add(new, s)
+            members[new] = s
+        loc, k = rng.randrange(n_sites), rng.choice([1, 2, 3, 7])
+        assert idx.nearest(loc, k) == brute(xs, ys, members, loc, k, 3.0, 1.7), (step, loc, k)
+    assert len(idx) == len(members)
+
+
+def test_waiting_list_ranks_by_band_then_place_then_ready_order():
+    xs, ys = [0.0, 1.0, 3.0, 4.0], [0.0] * 4
+    geo = Geometry(xs, ys, 4, setup=2.0, per_km=2.0)
+    w = WaitingIncidents(n_groups=2, n_levels=3, by_place=True, town_scope=True, geo=geo)
+    w.add(10, seq=0, group=0, town=0, level=2, grid=1)
+    w.add(11, seq=1, group=0, town=0, level=1, grid=3)
+    w.add(12, seq=2, group=1, town=1, level=1, grid=2)
+    w.add(13, seq=3, group=0, town=0, level=1, grid=3)
+    assert w.nearest([0], None, loc=0) == 11  # band 1 before 2; 11 and 13 at one place: ready first
+    assert w.nearest([0, 1], None, loc=0) == 12  # band 1 in either group: grid 2 is nearer than grid 3
+    assert w.nearest([0, 1], 0, loc=0) == 11  # town 0 only
+    w.remove(11)
+    assert w.nearest([0], 0, loc=0) == 13
+    w.remove(13)
+    assert w.nearest([0], 0, loc=0) == 10 and len(w) == 2
+    assert w.nearest([1], 0, loc=0) is None
+
+
+def test_oldest_first_waiting_list():
+    geo = Geometry([0.0, 1.0], [0.0, 0.0], 2, setup=1.0, per_km=1.0)
+    w = WaitingIncidents(n_groups=2, n_levels=1, by_place=False, town_scope=False, geo=geo)
+    for i, g in ((5, 0), (6, 1), (7, 0)):
+        w.add(i, seq=i, group=i % 2, town=0, level=0, grid=g)
+    assert w.oldest([0, 1], None) == 5 and w.oldest([0], None) == 6
+    w.remove(5)
+    assert w.oldest([0, 1], None) == 6 and w.oldest([1], None) == 7
+
+
+def test_lazy_party_count_gives_the_same_run_as_one_event_per_member():
+    """Party members are counted lazily unless a trace is asked for, when every arrival is an event of its
+    own; both must give the same incidents, to the bit (Gaoming's typhoon, party members serving)."""
+    loaded = load_scenario(ROOT / "scenarios" / "gaoming.yaml")
+    model = build_model(loaded)
+    lazy = run_replication(model, 1)
+    eager = run_replication(model, 1, trace=True)
+    assert lazy.activations and sum("party_member" in s for s in lazy.served_by) > 50
+    for k in lazy.incidents:
+        assert np.array_equal(lazy.incidents[k], eager.incidents[k], equal_nan=True), k
+    assert lazy.served_by == eager.served_by and lazy.branches == eager.branches
+    for f in lazy.mobilisation:
+        assert np.array_equal(lazy.mobilisation[f][1], eager.mobilisation[f][1]), f
+    assert eager.n_events > lazy.n_events
