@@ -24,7 +24,9 @@ class Problem:
 
 
 def _short(text: str, keep: int = 200) -> str:
-    """A very long file name (a 5,000-character path, say) shown by its start and its end."""
+    """A file name as it can be shown: control characters (a NUL, say) escaped, and a very long one (a
+    5,000-character path) by its start and its end."""
+    text = text if text.isprintable() else repr(text)[1:-1]
     return text if len(text) <= keep else text[:keep // 2 - 2] + "..." + text[-(keep // 2 - 1):]
 
 

@@ -118,6 +118,14 @@ def path_problem(path: str | Path) -> str | None:
     return None if stat.S_ISREG(st.st_mode) else "is not a regular file"
 
 
+def named_file_problem(kind: str, path: str | Path, why: str) -> str:
+    """The message for a file another file names: "base file not found (PATH)", "scenario file: is a
+    folder, not a file"; the path is shown only when it is short and printable."""
+    text = str(path)
+    shown = f" ({text})" if len(text) < 200 and text.isprintable() else ""
+    return f"{kind} file not found{shown}" if why == "file not found" else f"{kind} file: {why}{shown}"
+
+
 def read_text_limited(path: str | Path, limit: int = MAX_OUTPUT_BYTES, what: str = "file") -> str:
     """UTF-8 text of a file mobsim wrote (a run or sweep folder's own files), with the same refusals."""
     data = read_bytes_limited(path, limit, what)

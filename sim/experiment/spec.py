@@ -16,7 +16,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from sim.errors import Problem, ScenarioError
 from sim.experiment.kpis import kpi_names
-from sim.files import path_problem
+from sim.files import named_file_problem, path_problem
 from sim.scenario import LoadedScenario, load_scenario
 from sim.scenario.loader import Origins, flow_override, fmt_loc, known_key, locate, problems_from_validation, read_yaml
 from sim.scenario.schema import Strict
@@ -225,8 +225,7 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
     scen_path = (Path(path).parent / spec.scenario)
     if (why := path_problem(scen_path)) is not None:
         f, line = locate(origins, ("scenario",), shown)
-        raise ScenarioError([Problem(f, line, "scenario", spec.scenario, f"scenario {why}"
-                                     + (f" ({scen_path})" if len(str(scen_path)) < 200 else ""))])
+        raise ScenarioError([Problem(f, line, "scenario", spec.scenario, named_file_problem("scenario", scen_path, why))])
     for key in spec.fixed:
         bad = known_key(tuple(int(p) if p.isdigit() else p for p in key.split(".")))
         if bad:

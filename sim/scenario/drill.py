@@ -16,7 +16,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from sim.errors import Problem, ScenarioError
-from sim.files import path_problem
+from sim.files import named_file_problem, path_problem
 from sim.scenario.loader import (
     LoadedScenario,
     Origins,
@@ -240,10 +240,6 @@ def _at_fixed(problems: list[Problem], drill: Drill, origins: Origins, shown: st
     return out
 
 
-def _shown_path(p: Path) -> str:
-    return f" ({p})" if len(str(p)) < 200 else ""
-
-
 #: top-level keys whose error does not stop the other checks (the scenario and the injects do not need them)
 _HARMLESS = {"name", "description", "seed"}
 
@@ -295,7 +291,7 @@ def load_drill(path: str | Path, extra_overrides: list[str] | None = None) -> Lo
     if (why := path_problem(scen_path)) is not None:
         f, line = locate(origins, ("scenario",), shown)
         raise ScenarioError(problems + [Problem(f, line, "scenario", drill.scenario,
-                                                f"scenario {why}" + _shown_path(scen_path))])
+                                                named_file_problem("scenario", scen_path, why))])
     try:
         loaded = load_scenario(scen_path, drill_overrides(drill) + list(extra_overrides or []))
     except ScenarioError as exc:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim import safeyaml
 from sim.errors import Problem, ScenarioError
-from sim.files import MAX_YAML_BYTES, FileRefused, path_problem, read_bytes_limited
+from sim.files import MAX_YAML_BYTES, FileRefused, named_file_problem, path_problem, read_bytes_limited
 from sim.scenario.schema import Scenario, unwrap_type
 
 Loc = tuple[Any, ...]
@@ -187,8 +187,8 @@ def _load_tree(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], Orig
     if not isinstance(parent, str):
         raise ScenarioError([Problem(str(path), line, "extends", parent, "must be the path of a base scenario file")])
     if (why := path_problem(path.parent / parent)) is not None:
-        shown = f" ({path.parent / parent})" if len(str(path.parent / parent)) < 200 else ""
-        raise ScenarioError([Problem(str(path), line, "extends", parent, f"base {why}{shown}")])
+        raise ScenarioError([Problem(str(path), line, "extends", parent,
+                                     named_file_problem("base", path.parent / parent, why))])
     base_path = (path.parent / parent).resolve()
     if base_path in seen:
         raise ScenarioError([Problem(str(path), line, "extends", parent, "extends itself through a cycle")])
