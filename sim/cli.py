@@ -1,21 +1,44 @@
-"""The command line: a thin layer over functions a researcher can call from Python."""
+"""The command line: a thin layer over functions a researcher can call from Python.
+
+`main` is the one place that turns every failure into one clear line and an exit status (README, "Safety
+and limits"): bad input 2, a refusal of the system (disk full, read-only, permission, name too long, out
+of memory, a worker process that died) 3, a bug 4 (its traceback only with --debug), Ctrl-C 130; 1 when
+some replications or runs failed and the others were kept.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import traceback
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
 from sim.errors import Problem, ScenarioError
+from sim.files import slug
 from sim.output.labels import LANGS
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_SYSTEM, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+_DEBUG_HELP = "on an unexpected error (a bug), show its traceback"
+
+
+def _command(sub: Any, name: str, help: str) -> argparse.ArgumentParser:
+    """A command's parser; every command also takes --debug after its name."""
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=help)
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=_DEBUG_HELP)
+    return parser
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mobsim", description="Simulate the peacetime-to-emergency switch of a "
                                 "grid-governed district.")
+    p.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
     sub = p.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run the replications of a scenario into a run folder")
+    run = _command(sub, "run", help="run the replications of a scenario into a run folder")
     run.add_argument("scenario", help="scenario YAML file")
     run.add_argument("--replications", type=int, help="number of replications (default: the scenario's)")
     run.add_argument("--seed", type=int, help="master seed (default: the scenario's)")
@@ -26,10 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument("--lang", choices=LANGS, help="language of the outputs (default: the scenario's lang, else en)")
     run.add_argument("--xlsx", action="store_true", help="also write tables.xlsx (the run's tables for Excel)")
-    val = sub.add_parser("validate", help="check a scenario file")
+    val = _command(sub, "validate", help="check a scenario file")
     val.add_argument("scenario")
     val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
-    cmp = sub.add_parser("compare", help="paired differences of the KPIs of two run folders (B minus A)")
+    cmp = _command(sub, "compare", help="paired differences of the KPIs of two run folders (B minus A)")
     cmp.add_argument("run_a", help="run folder A (the reference)")
     cmp.add_argument("run_b", help="run folder B")
     cmp.add_argument("--kpi", dest="kpis", action="append", default=[], metavar="KPI",
@@ -38,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     cmp.add_argument("--report", nargs="?", const="", metavar="FILE",
                      help="also write a self-contained HTML page (default: results/compare-<A>-vs-<B>.html)")
     cmp.add_argument("--lang", choices=LANGS, help="language of the sentences and the page (default: A's scenario's)")
-    sw = sub.add_parser("sweep", help="run an experiment: design points x replications")
+    sw = _command(sub, "sweep", help="run an experiment: design points x replications")
     sw.add_argument("experiment", help="experiment YAML file")
     sw.add_argument("--jobs", type=int, default=1, help="worker processes of the local pool (default 1)")
     sw.add_argument("--scheduler", help="Dask scheduler address (e.g. tcp://host:8786): run on that cluster")
@@ -47,19 +70,19 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
     sw.add_argument("--lang", choices=LANGS, help="language of the report, plots and summary (default: the scenario's)")
     sw.add_argument("--xlsx", action="store_true", help="also write tables.xlsx (summary, runs, Sobol indices)")
-    tg = sub.add_parser("target", help="smallest (or largest) factor value that meets a KPI target")
+    tg = _command(sub, "target", help="smallest (or largest) factor value that meets a KPI target")
     tg.add_argument("experiment", help="experiment YAML file (its base scenario, fixed keys, factor range)")
     tg.add_argument("--kpi", required=True, help="KPI, e.g. hazard.response_p90_min")
     bound = tg.add_mutually_exclusive_group(required=True)
-    bound.add_argument("--at-most", type=float, help="the KPI must be at most this (95 % upper bound)")
-    bound.add_argument("--at-least", type=float, help="the KPI must be at least this (95 % lower bound)")
+    bound.add_argument("--at-most", type=float, help="the KPI must be at most this (95 %% upper bound)")
+    bound.add_argument("--at-least", type=float, help="the KPI must be at least this (95 %% lower bound)")
     tg.add_argument("--vary", help="the factor to vary (default: the experiment's only factor)")
     tg.add_argument("--largest", action="store_true", help="find the largest value instead of the smallest")
     tg.add_argument("--tolerance", type=float, help="stop when the bracket is this narrow (default range/64)")
     tg.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     tg.add_argument("--scheduler", help="Dask scheduler address")
     tg.add_argument("--out", help="also write the search to this JSON file")
-    rp = sub.add_parser("replay", help="replay a drill step by step, or --verify a replay folder")
+    rp = _command(sub, "replay", help="replay a drill step by step, or --verify a replay folder")
     rp.add_argument("drill", nargs="?", help="drill YAML file (scenarios/drills/...)")
     rp.add_argument("--seed", type=int, help="seed (default: the drill's, else the scenario's)")
     rp.add_argument("--out", help="drill folder (default: results/<name>-replay-<time>)")
@@ -68,21 +91,21 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--verify", metavar="RUN_DIR", help="re-run a replay folder and check its event log")
     rp.add_argument("--quiet", action="store_true", help="print only the after-action table and the folder")
     rp.add_argument("--lang", choices=LANGS, help="language of the narrative and the report (default: the scenario's)")
-    rep = sub.add_parser("report", help="write a self-contained HTML report of a run, sweep or drill folder")
+    rep = _command(sub, "report", help="write a self-contained HTML report of a run, sweep or drill folder")
     rep.add_argument("run_dir")
     rep.add_argument("--out", help="HTML file (default: RUN_DIR/report.html)")
     rep.add_argument("--lang", choices=LANGS, help="language of the page (default: the folder's scenario's)")
-    mp = sub.add_parser("map", help="draw a scenario's territory (towns, communities, key areas, hazards) before any run")
+    mp = _command(sub, "map", help="draw a scenario's territory (towns, communities, key areas, hazards) before any run")
     mp.add_argument("scenario")
     mp.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     mp.add_argument("--out", help="HTML file (default: results/<name>-map.html)")
     mp.add_argument("--lang", choices=LANGS, help="language of the page (default: the scenario's)")
-    ini = sub.add_parser("init", help="write a commented starting scenario for a new district")
+    ini = _command(sub, "init", help="write a commented starting scenario for a new district")
     ini.add_argument("name", help="the scenario's name (the file is NAME.yaml unless --out)")
     ini.add_argument("--out", help="file to write (default: NAME.yaml here)")
     ini.add_argument("--lang", choices=LANGS, default="en", help="language of the comments and of the outputs")
     ini.add_argument("--force", action="store_true", help="overwrite an existing file")
-    ex = sub.add_parser("export", help="write the tables of a run or sweep folder to an Excel workbook")
+    ex = _command(sub, "export", help="write the tables of a run or sweep folder to an Excel workbook")
     ex.add_argument("run_dir")
     ex.add_argument("--out", help="xlsx file (default: RUN_DIR/tables.xlsx)")
     ex.add_argument("--lang", choices=LANGS, help="language of the labels (default: the folder's)")
@@ -136,7 +159,7 @@ def _map(args: argparse.Namespace) -> int:
     from sim.scenario import load_scenario
 
     loaded = load_scenario(args.scenario, args.overrides)
-    out = args.out or str(Path("results") / f"{loaded.scenario.name}-map.html")
+    out = args.out or str(Path("results") / f"{slug(loaded.scenario.name, 'scenario')}-map.html")
     print(f"map: {write_map(loaded, out, args.lang)}")
     return 0
 
@@ -144,7 +167,7 @@ def _map(args: argparse.Namespace) -> int:
 def _init(args: argparse.Namespace) -> int:
     from sim.scenario.template import write_template
 
-    out = Path(args.out or f"{args.name}.yaml")
+    out = Path(args.out or f"{slug(args.name, 'scenario')}.yaml")
     if out.exists() and not args.force:
         raise ScenarioError([Problem(str(out), None, "--out", str(out), "exists; choose another --out or add --force")])
     write_template(out, args.name, args.lang)
@@ -174,6 +197,8 @@ def _validate(args: argparse.Namespace) -> int:
     print(f"ok: {args.scenario}: {sc.name}: {grids} grids, {len(sc.incidents.hazards)} hazard(s), "
           f"activation {sc.switch.activation}, {sc.replications} replications of "
           f"{sc.horizon_min:g} min, seed {sc.seed}")
+    if loaded.estimate is not None:
+        print(loaded.estimate.text())
     for flag in sc.flags():
         print(f"flag: {flag}")
     return 0
@@ -243,7 +268,7 @@ def _compare(args: argparse.Namespace) -> int:
     if args.report is not None:
         from sim.output.report_compare import write_compare_report
 
-        out = args.report or str(Path("results") / f"compare-{Path(args.run_a).name}-vs-{Path(args.run_b).name}.html")
+        out = args.report or str(Path("results") / f"compare-{slug(Path(args.run_a).name)}-vs-{slug(Path(args.run_b).name)}.html")
         print(f"report: {write_compare_report(result, out, lang)}")
     return 0
 
@@ -269,7 +294,14 @@ def _sweep(args: argparse.Namespace) -> int:
         cmd += [f"--lang {args.lang}"] if args.lang else []
         print(f"stopped with {exc.done} of {exc.total} runs done in {exc.out}. Resume with:\n  {' '.join(cmd)}",
               file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    if outcome.progress.stale_lock:
+        old = outcome.progress.stale_lock
+        print(f"note: the folder's lock was left by pid {old.get('pid')} on {old.get('host')} (since "
+              f"{old.get('started')}), which is no longer running; taken over", file=sys.stderr)
+    for k in outcome.progress.corrupt:
+        print(f"warning: runs/{k:06d}.json was damaged (not a whole run record); run {k} was run again",
+              file=sys.stderr)
     print(sweep_text(outcome, lang=outcome.lang))
     if args.xlsx:
         from sim.output.xlsx import export_xlsx
@@ -297,6 +329,19 @@ def _target(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args, argv)
+    except KeyboardInterrupt:
+        # a second Ctrl-C must not break the way out: ignored from here to the exit of the program (a
+        # SIGINT during the interpreter's shutdown would kill it with -2 rather than our status)
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        print("\ninterrupted (Ctrl-C); every file written so far is whole", file=sys.stderr)
+        if argv is not None:  # called from Python, not as the program: leave its handler as it was
+            signal.signal(signal.SIGINT, previous)
+        return EXIT_INTERRUPTED
+
+
+def _dispatch(args: argparse.Namespace, argv: list[str] | None) -> int:
     commands: dict[str, Callable[[], int]] = {
         "validate": lambda: _validate(args),
         "run": lambda: _run(args, argv),
@@ -315,7 +360,55 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: invalid input ({len(exc.problems)} problem{'s' * (len(exc.problems) > 1)}):", file=sys.stderr)
         for prob in exc.problems:
             print(f"  {prob}", file=sys.stderr)
-        return 2
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        raise
+    except BrokenPipeError:  # the reader of our output went away (`mobsim ... | head`): nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_SYSTEM
+    except BrokenProcessPool:
+        _debug(args)
+        print("error: a worker process died (killed, or out of memory); what finished is kept: run the command "
+              "again (a sweep with --resume)", file=sys.stderr)
+        return EXIT_SYSTEM
+    except MemoryError:
+        _debug(args)
+        print("error: out of memory; make the run smaller (see `limits` in docs/scenarios.md) or use fewer --jobs",
+              file=sys.stderr)
+        return EXIT_SYSTEM
+    except OSError as exc:
+        _debug(args)
+        print(f"error: {_os_error_line(exc)}", file=sys.stderr)
+        return EXIT_SYSTEM
+    except Exception as exc:
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        text = str(exc)
+        text = text if len(text) <= 200 else text[:200] + "..."
+        print(f"error: internal error ({type(exc).__name__}: {text}); this is a bug in mobsim: run the same command "
+              "with --debug to see where, and report it", file=sys.stderr)
+        return EXIT_BUG
+
+
+def _debug(args: argparse.Namespace) -> None:
+    if getattr(args, "debug", False):
+        traceback.print_exc()
+
+
+def _os_error_line(exc: OSError) -> str:
+    """One line for a refusal of the system: what, where, and what to do."""
+    import errno
+
+    from sim.errors import _short
+    from sim.files import os_error_text
+
+    where = f"{_short(str(exc.filename))}: " if exc.filename else ""
+    advice = {errno.ENOSPC: "free some space, or write elsewhere with --out",
+              errno.EDQUOT: "free some space, or write elsewhere with --out",
+              errno.EROFS: "write elsewhere with --out", errno.EACCES: "write elsewhere with --out",
+              errno.EPERM: "write elsewhere with --out", errno.ENAMETOOLONG: "choose a shorter --out"}
+    hint = advice.get(exc.errno or 0)
+    return f"{where}{os_error_text(exc)}" + (f"; {hint}" if hint else "") + " (nothing was left half-written)"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,10 +17,17 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = self.file + (f":{self.line}" if self.line else "")
+        where = _short(self.file) + (f":{self.line}" if self.line else "")
         field = f" {self.field}:" if self.field else ""
         value = "" if self.value is None else f" got {_show(self.value)};"
         return f"{where}:{field}{value} {self.message}"
+
+
+def _short(text: str, keep: int = 200) -> str:
+    """A file name as it can be shown: control characters (a NUL, say) escaped, and a very long one (a
+    5,000-character path) by its start and its end."""
+    text = text if text.isprintable() else repr(text)[1:-1]
+    return text if len(text) <= keep else text[:keep // 2 - 2] + "..." + text[-(keep // 2 - 1):]
 
 
 def _show(value: Any) -> str:

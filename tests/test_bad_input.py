@@ -91,9 +91,10 @@ CASES = [
     Case("yaml_tab_indent", {"bad.yaml": "name: x\nforces:\n\tagencies: {}\n"}, validate(),
          "bad.yaml:3: YAML syntax error:", ("'\\t'",)),
     Case("top_level_list", {"bad.yaml": "- name: x\n- seed: 1\n"}, validate(),
-         "bad.yaml:1: got [{'name': 'x'}, {'seed': 1}];", ("must be a mapping of keys, not a list",)),
+         "bad.yaml: not a scenario file", ("a scenario is a mapping of keys", "not a list"),
+         extra={"absent": "seed: 1"}),
     Case("not_utf8_yaml", {"bad.yaml": b"name: x\n" + "description: 沙塘\n".encode("gbk")}, validate(),
-         "bad.yaml:2: got b'", ("not UTF-8 text",)),
+         "bad.yaml:2: the file is not UTF-8 text", extra={"absent": "b'"}),
     Case("nonexistent_file", {}, validate(file="nothere.yaml"), "nothere.yaml: file not found"),
     # ---------------------------------------------------------------- extends
     Case("extends_missing", {"bad.yaml": "name: x\nextends: base.yaml\nseed: 4\n"}, validate(),
@@ -168,7 +169,7 @@ CASES = [
     Case("csv_not_utf8",
          {"bad.yaml": CSV_SCENARIO, "grids.csv": (GRIDS_HEADER + "G1,T,C,rural,10,0,0\n").encode()
           + "G2,沙塘,C,rural,10,1,0\n".encode("gbk")},
-         validate(), "{dir}/grids.csv:3: got b'", ("not UTF-8 text", "CSV UTF-8")),
+         validate(), "{dir}/grids.csv:3: the file is not UTF-8 text", ("CSV UTF-8",), extra={"absent": "b'"}),
     Case("csv_missing_columns",
          {"bad.yaml": CSV_SCENARIO, "grids.csv": "grid,town,kind\nG1,T,rural\n"}, validate(),
          "{dir}/grids.csv:1: header: got 'grid,town,kind';", ("missing columns community, households",)),
@@ -292,7 +293,7 @@ SHIPPED = [("scenarios/gaoming.yaml", "gaoming", 456, 1, 10),
 
 
 @pytest.mark.parametrize(("path", "name", "grids", "hazards", "reps"), SHIPPED, ids=[s[1] for s in SHIPPED])
-def test_validate_shipped_prints_one_line_digest(path: str, name: str, grids: int, hazards: int, reps: int,
+def test_validate_shipped_prints_a_digest_and_the_estimate(path: str, name: str, grids: int, hazards: int, reps: int,
                                                   monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(ROOT)
@@ -300,8 +301,9 @@ def test_validate_shipped_prints_one_line_digest(path: str, name: str, grids: in
     captured = capsys.readouterr()
     assert captured.err == ""
     lines = captured.out.splitlines()
-    assert len(lines) == 1, captured.out
+    assert len(lines) == 2, captured.out
     assert lines[0].startswith(f"ok: {path}: {name}: {grids} grids, {hazards} hazard(s), activation ")
+    assert lines[1].startswith("estimate: ") and "units" in lines[1] and "MiB per process" in lines[1]
     assert f", {reps} replications of " in lines[0]
 
 

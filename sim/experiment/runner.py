@@ -6,10 +6,13 @@ whichever executor ran them, and they are handed back ordered by replication ind
 
 from __future__ import annotations
 
+import signal
 import traceback
-from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from typing import Any
 
 from sim.model import Model, ReplicationResult, run_replication
 
@@ -25,9 +28,25 @@ class Failure:
     detail: str
 
 
+#: times a replication is run again, alone, after its worker process died, before it is a Failure
+MAX_ATTEMPTS = 3
+
+
+def submit(ex: Executor, fn: Callable[..., Any], *args: Any) -> Future:
+    """`ex.submit`, except that a pool already broken by a dead worker gives a future holding that error,
+    so the caller recovers from it in one place, as from a task lost with the worker."""
+    try:
+        return ex.submit(fn, *args)
+    except BrokenProcessPool as exc:
+        fut: Future = Future()
+        fut.set_exception(exc)
+        return fut
+
+
 def _init(model: Model) -> None:
     global _MODEL
     _MODEL = model
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: no worker tracebacks
 
 
 def _one(replication: int) -> ReplicationResult | Failure:
@@ -49,15 +68,47 @@ def iter_replications(model: Model, replications: list[int], jobs: int = 1,
         for r in replications:
             yield _safe(model, r)
         return
-    own = executor is None
-    ex = executor or ProcessPoolExecutor(max_workers=jobs, initializer=_init, initargs=(model,))
-    try:
-        if own:
-            futures = [ex.submit(_one, r) for r in replications]
-        else:
-            futures = [ex.submit(_safe, model, r) for r in replications]
+    if executor is not None:
+        futures = [executor.submit(_safe, model, r) for r in replications]
         for f in futures:
             yield f.result()
+        return
+    yield from _pool_replications(model, replications, jobs)
+
+
+def _pool_replications(model: Model, replications: list[int], jobs: int) -> Iterator[ReplicationResult | Failure]:
+    """On a local pool. A worker process that dies (killed, out of memory, `os._exit`) breaks the pool: the
+    replication waited for is run again alone in a new pool (so a crash is blamed on the one that causes
+    it), then the others are sent again; what finished is kept."""
+
+    def pool() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=jobs, initializer=_init, initargs=(model,))
+
+    ex = pool()
+    futures: dict[int, Future] = {r: submit(ex, _one, r) for r in replications}
+    try:
+        for i, r in enumerate(replications):
+            try:
+                res = futures[r].result()
+            except BrokenProcessPool:
+                ex.shutdown(wait=True, cancel_futures=True)
+                res, ex = _alone(pool, r)
+                for q in replications[i + 1:]:
+                    f = futures[q]
+                    if not (f.done() and not f.cancelled() and f.exception() is None):
+                        futures[q] = submit(ex, _one, q)
+            yield res
     finally:
-        if own:
-            ex.shutdown(cancel_futures=True)
+        ex.shutdown(cancel_futures=True)
+
+
+def _alone(pool: Callable[[], ProcessPoolExecutor], r: int) -> tuple[ReplicationResult | Failure, ProcessPoolExecutor]:
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        ex = pool()
+        try:
+            return submit(ex, _one, r).result(), ex
+        except BrokenProcessPool:
+            ex.shutdown(wait=True, cancel_futures=True)
+            if attempt == MAX_ATTEMPTS:
+                return Failure(r, f"BrokenProcessPool: its worker process died {attempt} times", ""), pool()
+    raise AssertionError("unreachable")

@@ -7,6 +7,7 @@ accepted by the scenario schema (checked by loading the base scenario with that 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -15,6 +16,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from sim.errors import Problem, ScenarioError
 from sim.experiment.kpis import kpi_names
+from sim.files import named_file_problem, path_problem
 from sim.scenario import LoadedScenario, load_scenario
 from sim.scenario.loader import Origins, flow_override, fmt_loc, known_key, locate, problems_from_validation, read_yaml
 from sim.scenario.schema import Strict
@@ -132,6 +134,12 @@ class Factor(Strict):
         return self.cast(lo), self.cast(hi)
 
 
+class ExperimentLimits(Strict):
+    """Bounds on a sweep, checked before the design is laid out (docs/experiments.md)."""
+
+    runs: Annotated[int, Field(ge=1)] = 100_000
+
+
 class Experiment(Strict):
     name: str = "experiment"
     description: str = ""
@@ -144,6 +152,7 @@ class Experiment(Strict):
     kpis: list[str] = Field(default_factory=lambda: ["response_mean_min", "response_p90_min",
                                                      "within_target_share", "emergency.response_p90_min"])
     factors: list[Factor] = Field(min_length=1)
+    limits: ExperimentLimits = Field(default_factory=ExperimentLimits)
 
     @model_validator(mode="after")
     def _design(self) -> Experiment:
@@ -158,6 +167,31 @@ class Experiment(Strict):
         if twice:
             raise ValueError(f"factors name {', '.join(twice)} twice; each factor must vary a different key")
         return self
+
+
+def planned_runs(spec: Experiment) -> tuple[int, tuple[Any, ...]]:
+    """Runs of the sweep (design points x replications) and the key that drives them, computed without
+    laying out the design (a range of a billion steps is refused, not enumerated)."""
+    reps = spec.replications
+    if spec.design == "factorial":
+        sizes = [(len(f.values) if f.values is not None else f.range.steps if f.range and f.range.steps else 1,
+                  ("factors", i, "values") if f.values is not None else ("factors", i, "range", "steps"))
+                 for i, f in enumerate(spec.factors)]
+        points = math.prod(n for n, _ in sizes)
+        biggest = max(sizes, key=lambda t: t[0])
+        return points * reps, (biggest[1] if biggest[0] > reps else ("replications",))
+    points = spec.samples * ((len(spec.factors) + 2) if spec.design == "sobol" else 1)
+    return points * reps, (("samples",) if spec.samples > reps else ("replications",))
+
+
+def _check_runs(spec: Experiment, origins: Origins, shown: str) -> None:
+    runs, loc = planned_runs(spec)
+    if runs > spec.limits.runs:
+        f, line = locate(origins, loc, shown)
+        raise ScenarioError([Problem(f, line, fmt_loc(loc), None,
+                                     f"the sweep would have {runs:,} runs (design points x replications), over "
+                                     f"limits.runs ({spec.limits.runs:,}); lower {fmt_loc(loc)}, or raise "
+                                     "limits.runs if the machine and the time allow")])
 
 
 @dataclass
@@ -180,17 +214,18 @@ def fixed_overrides(spec: Experiment) -> list[str]:
 
 def load_experiment(path: str | Path) -> LoadedExperiment:
     shown = str(path)
-    data, origins = read_yaml(Path(path))
+    data, origins = read_yaml(Path(path), "experiment", Experiment)
     origins = {k: (shown, v[1]) for k, v in origins.items()}
     try:
         spec = Experiment.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(problems_from_validation(exc, origins, shown, root=Experiment)) from None
+    _check_runs(spec, origins, shown)
     problems: list[Problem] = []
     scen_path = (Path(path).parent / spec.scenario)
-    if not scen_path.is_file():
+    if (why := path_problem(scen_path)) is not None:
         f, line = locate(origins, ("scenario",), shown)
-        raise ScenarioError([Problem(f, line, "scenario", spec.scenario, f"scenario file not found ({scen_path})")])
+        raise ScenarioError([Problem(f, line, "scenario", spec.scenario, named_file_problem("scenario", scen_path, why))])
     for key in spec.fixed:
         bad = known_key(tuple(int(p) if p.isdigit() else p for p in key.split(".")))
         if bad:

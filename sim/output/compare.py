@@ -9,6 +9,7 @@ table and the sentences show shares in percent and percentage points.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import warnings
@@ -19,6 +20,7 @@ import numpy as np
 from scipy import stats
 
 from sim.errors import Problem, ScenarioError
+from sim.files import FileRefused, atomic_write_text, read_text_limited
 
 #: compared when no --kpi is given
 HEADLINE_KPIS = ("response_mean_min", "response_p90_min", "within_target_share", "staffed_mean_min",
@@ -137,8 +139,11 @@ def _read_kpis(folder: Path) -> tuple[list[str], dict[int, dict[str, float]]]:
     if not path.is_file():
         raise _problem(folder, "no kpis.csv in this folder; is it a run folder written by `mobsim run`? "
                                "(a run whose replications all failed writes none)")
-    with open(path, newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))
+    try:
+        rows = list(csv.reader(io.StringIO(read_text_limited(path, what="kpis.csv"), newline="")))
+    except (FileRefused, csv.Error) as exc:
+        raise ScenarioError([Problem(str(path), None, "", None, getattr(exc, "reason", "not a valid CSV file"))]) \
+            from None
     if not rows or not rows[0] or rows[0][0] != "replication":
         raise ScenarioError([Problem(str(path), 1, "", None, "not a kpis.csv: the first column must be "
                                                              "'replication'")])
@@ -160,8 +165,8 @@ def _read_kpis(folder: Path) -> tuple[list[str], dict[int, dict[str, float]]]:
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_text_limited(path))
+    except (FileRefused, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -419,4 +424,4 @@ def _json_ready(x: Any) -> Any:
 
 def write_comparison(path: str | Path, result: dict[str, Any]) -> None:
     """The comparison as JSON (undefined numbers as null)."""
-    Path(path).write_text(json.dumps(_json_ready(result), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    atomic_write_text(path, json.dumps(_json_ready(result), indent=2, ensure_ascii=False) + "\n")

@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
+from sim.files import save_figure  # noqa: E402
 from sim.scenario.drill import Drill, min_to_clock  # noqa: E402
 
 SAVE: dict[str, Any] = {"dpi": 110, "metadata": {"Software": None}}
@@ -79,5 +80,5 @@ def timeline(path: Path, records: list[dict[str, Any]], drill: Drill, max_incide
     ax.legend(handles=handles, fontsize=7, loc="lower right")
     ax.set_title(f"Drill {drill.name}: incidents and teams", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, **SAVE)
+    save_figure(fig, path, **SAVE)
     plt.close(fig)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import base64
 import csv
 import html
+import io
 import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from sim.files import MAX_OUTPUT_BYTES, read_bytes_limited, read_text_limited
 from sim.output.fonts import PAGE_FAMILY, page_font_css
 from sim.output.labels import Lang
 
@@ -75,18 +77,17 @@ def e(x: Any) -> str:
 
 
 def read_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
+    return json.loads(read_text_limited(path))
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
     if not path.is_file():
         return []
-    with open(path, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+    return list(csv.DictReader(io.StringIO(read_text_limited(path), newline="")))
 
 
 def read_text(path: Path) -> str | None:
-    return path.read_text(encoding="utf-8") if path.is_file() else None
+    return read_text_limited(path) if path.is_file() else None
 
 
 def attr(name: str, value: str) -> str:
@@ -116,7 +117,7 @@ def section(sid: str, title: str, body: str, cls: str = "") -> str:
 
 
 def png(path: Path, caption: str, name: bool = False) -> str:
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    data = base64.b64encode(read_bytes_limited(path, MAX_OUTPUT_BYTES, "PNG")).decode("ascii")
     cap = f"{e(path.name)}: {e(caption)}" if name else e(caption)
     return (f'<figure><img src="data:image/png;base64,{data}" alt="{e(caption or path.name)}">'
             f"<figcaption>{cap}</figcaption></figure>")

@@ -18,6 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from sim.files import save_figure  # noqa: E402
 from sim.model import PHASES, Territory  # noqa: E402
 from sim.output.fonts import plot_rc, plots_can_show_chinese  # noqa: E402
 from sim.output.labels import Lang, term  # noqa: E402
@@ -40,7 +41,7 @@ def styled() -> Iterator[None]:
 
 def _save(fig: Any, path: Path) -> None:
     fig.tight_layout()
-    fig.savefig(path, **SAVE)
+    save_figure(fig, path, **SAVE)
     plt.close(fig)
 
 

@@ -17,9 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
+from sim import safeyaml
 from sim.errors import Problem, ScenarioError
 from sim.experiment.manifest import git_commit, package_versions, sha256
+from sim.files import FileRefused, FolderLock, atomic_open, atomic_write_text, read_text_limited, slug
 from sim.model import Model, ReplicationResult, build_model, run_drill
 from sim.output.labels import Lang
 from sim.output.narrative import narrative
@@ -204,26 +207,37 @@ def replay_drill(path: str | Path, seed: int | None = None, out: str | Path | No
         except ValueError as exc:
             raise ScenarioError([Problem("command line", None, "--until", until, str(exc))]) from None
     model, res = _replay(loaded, until_min)
-    out_dir = Path(out) if out else Path("results") / f"{drill.name}-replay-{datetime.now():%Y%m%d-%H%M%S}"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = Path(out) if out else Path("results") / f"{slug(drill.name, 'drill')}-replay-{datetime.now():%Y%m%d-%H%M%S}"
+    with FolderLock(out_dir, "drill"):
+        return _write(loaded, model, res, out_dir, path, until, until_min, t0, lang)
+
+
+def _write(loaded: LoadedDrill, model: Model, res: ReplicationResult, out_dir: Path, path: str | Path,
+           until: str | None, until_min: float | None, t0: float, lang: Lang | None) -> ReplayOutcome:
+    """The drill folder, every file written whole (a temporary name, then renamed)."""
+    drill = loaded.drill
     drill_text = yaml.safe_dump(drill.model_dump(mode="json", by_alias=True), sort_keys=False, allow_unicode=True)
     scen_text = resolved_yaml(model.scenario)
-    (out_dir / "drill.resolved.yaml").write_text(drill_text, encoding="utf-8")
-    (out_dir / "scenario.resolved.yaml").write_text(scen_text, encoding="utf-8")
+    atomic_write_text(out_dir / "drill.resolved.yaml", drill_text)
+    atomic_write_text(out_dir / "scenario.resolved.yaml", scen_text)
     records = event_records(res, model, drill.start_min)
     lines = event_lines(records)
-    (out_dir / "events.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    atomic_write_text(out_dir / "events.jsonl", "\n".join(lines) + "\n")
     lang = lang or model.scenario.lang
     story = narrative(records, drill, lang)
-    (out_dir / "narrative.txt").write_text("\n".join(story) + "\n", encoding="utf-8")
+    atomic_write_text(out_dir / "narrative.txt", "\n".join(story) + "\n")
     rows = after_action(drill, res, until_min)
-    with open(out_dir / "after_action.csv", "w", newline="", encoding="utf-8") as fh:
+    with atomic_open(out_dir / "after_action.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, AFTER_ACTION, lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
-    (out_dir / "after_action.txt").write_text(after_action_text(rows) + "\n", encoding="utf-8")
+    atomic_write_text(out_dir / "after_action.txt", after_action_text(rows) + "\n")
     writer = IncidentWriter(out_dir / "incidents.csv", model, inject_column=True)
-    writer.write(res)
+    try:
+        writer.write(res)
+    except BaseException:
+        writer.abort()
+        raise
     writer.close()
     write_grids(out_dir / "grids.csv", model)
     from sim.output import drill_plots
@@ -246,14 +260,22 @@ def verify_replay(run_dir: str | Path) -> tuple[bool, str]:
     """Re-run a drill folder from its recorded resolved drill and scenario; identical event log or the
     first line that differs. Refuses when the recorded inputs were changed since."""
     d = Path(run_dir)
+    texts = {}
+    for name in ("manifest.json", "drill.resolved.yaml", "scenario.resolved.yaml", "events.jsonl"):
+        try:
+            texts[name] = read_text_limited(d / name, what="drill folder file")
+        except FileRefused as exc:
+            raise ScenarioError([Problem(str(d / name), None, "RUN_DIR", None, f"{exc.reason}: not a drill folder "
+                                         "written by mobsim replay")]) from None
+    drill_text, scen_text = texts["drill.resolved.yaml"], texts["scenario.resolved.yaml"]
+    recorded = texts["events.jsonl"]
     try:
-        manifest = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
-        drill_text = (d / "drill.resolved.yaml").read_text(encoding="utf-8")
-        scen_text = (d / "scenario.resolved.yaml").read_text(encoding="utf-8")
-        recorded = (d / "events.jsonl").read_text(encoding="utf-8")
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ScenarioError([Problem(str(d), None, "RUN_DIR", str(run_dir),
-                                     f"not a drill folder written by mobsim replay ({exc})")]) from None
+        manifest = json.loads(texts["manifest.json"])
+    except json.JSONDecodeError as exc:
+        manifest = exc.msg
+    if not isinstance(manifest, dict):
+        raise ScenarioError([Problem(str(d / "manifest.json"), None, "manifest.json", None,
+                                     "is not a mobsim manifest (not a JSON object)")])
     if manifest.get("kind") != "drill":
         raise ScenarioError([Problem(str(d / "manifest.json"), None, "kind", manifest.get("kind"),
                                      "not a drill folder: --verify re-runs folders written by mobsim replay")])
@@ -266,8 +288,13 @@ def verify_replay(run_dir: str | Path) -> tuple[bool, str]:
                                      "changed since the replay recorded it (its sha256 no longer matches "
                                      "manifest.json): the recorded inputs cannot be trusted to re-run")
                              for name in changed])
-    drill = Drill.model_validate(yaml.safe_load(drill_text))
-    loaded = LoadedDrill(drill, str(d / "drill.resolved.yaml"), {}, from_resolved(yaml.safe_load(scen_text)))
+    try:
+        drill = Drill.model_validate(safeyaml.load(drill_text))
+        scenario = from_resolved(safeyaml.load(scen_text))
+    except (ValidationError, yaml.YAMLError, safeyaml.YamlRefused) as exc:
+        raise ScenarioError([Problem(str(d), None, "RUN_DIR", None, "its recorded drill or scenario does not "
+                                     f"validate ({type(exc).__name__}): not a folder this mobsim can re-run")]) from None
+    loaded = LoadedDrill(drill, str(d / "drill.resolved.yaml"), {}, scenario)
     model, res = _replay(loaded, manifest.get("until_min"))
     lines = event_lines(event_records(res, model, drill.start_min))
     now = "\n".join(lines) + "\n"

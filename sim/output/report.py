@@ -8,12 +8,14 @@ of page has its own module (report_run, report_sweep, report_drill; report_compa
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
 import yaml
 
 from sim.errors import Problem, ScenarioError
+from sim.files import FileRefused, atomic_write_text
 from sim.output.html import read_json
 from sim.output.labels import LANGS, Lang
 
@@ -62,10 +64,15 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, lang: Lang 
     from sim.output.report_sweep import sweep_page
 
     d = Path(run_dir)
-    kind = folder_kind(d)
-    page = {"run": run_page, "sweep": sweep_page, "drill": drill_page}[kind](d, lang or folder_lang(d))
+    try:
+        kind = folder_kind(d)
+        page = {"run": run_page, "sweep": sweep_page, "drill": drill_page}[kind](d, lang or folder_lang(d))
+    except FileRefused as exc:  # a file of the folder is a device, a FIFO, huge, or not UTF-8
+        raise ScenarioError([Problem(str(d), None, "RUN_DIR", None, f"a file in it {exc.reason}")]) from None
+    except (ValueError, csv.Error) as exc:  # JSONDecodeError included: a damaged file
+        raise ScenarioError([Problem(str(d), None, "RUN_DIR", None, "a file in it is damaged or not one mobsim "
+                                     f"wrote ({type(exc).__name__}); re-run it, or report another folder")]) from None
     path = Path(out) if out else d / "report.html"
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(page)
+    atomic_write_text(path, page)
     return path

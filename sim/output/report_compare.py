@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from sim.files import atomic_write_text
 from sim.output import compare_plots, fmt
 from sim.output.breakdown import enrich, phase_masks, stage_means, summary_by, targets_of
 from sim.output.compare import why_no_difference
@@ -122,6 +123,5 @@ def compare_page(result: dict[str, Any], lang: Lang = "en") -> str:
 def write_compare_report(result: dict[str, Any], out: str | Path, lang: Lang = "en") -> Path:
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(compare_page(result, lang))
+    atomic_write_text(path, compare_page(result, lang))
     return path

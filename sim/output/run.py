@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from sim.experiment import PHASE_KPIS, Failure, iter_replications, mean_ci, replication_kpis
 from sim.experiment.manifest import git_commit, package_versions, sha256
+from sim.files import FolderLock, atomic_write_text, slug
 from sim.model import Model, ReplicationResult, build_model
 from sim.output import plots
 from sim.output.breakdown import enrich, targets_of
@@ -52,8 +53,9 @@ class RunOutcome(RunResult):
 
 
 def default_out_dir(name: str) -> Path:
+    """`results/<slug of name>-<time>`: a scenario's name never chooses where files go (`--out` does)."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path("results") / f"{name}-{stamp}"
+    base = Path("results") / f"{slug(name, 'scenario')}-{stamp}"
     out, k = base, 1
     while out.exists():
         k += 1
@@ -150,9 +152,15 @@ def run_scenario(scenario: str | Path | LoadedScenario, out_dir: str | Path | No
         loaded = load_scenario(str(scenario), extra)
     sc = loaded.scenario
     out = Path(out_dir) if out_dir else default_out_dir(sc.name)
-    out.mkdir(parents=True, exist_ok=True)
+    with FolderLock(out, "run"):
+        return _run(loaded, out, jobs, progress, command, t0)
+
+
+def _run(loaded: LoadedScenario, out: Path, jobs: int, progress: bool, command: list[str] | None,
+         t0: float) -> RunOutcome:
+    sc = loaded.scenario
     text = resolved_yaml(sc)
-    (out / "scenario.resolved.yaml").write_text(text, encoding="utf-8")
+    atomic_write_text(out / "scenario.resolved.yaml", text)
     flags = sc.flags()
     model = build_model(loaded)
     write_grids(out / "grids.csv", model)
@@ -179,9 +187,13 @@ def run_scenario(scenario: str | Path | LoadedScenario, out_dir: str | Path | No
                 results_flags.setdefault(flag, []).append(res.replication)
             n_events.append(res.n_events)
             pool.add(res, mob)
+    except OSError:  # a full disk, say: no half-written table is left under its name
+        inc_w.abort()
+        mob_w.abort()
+        raise
     finally:
         bar.close()
-        inc_w.close()
+        inc_w.close()  # no-op after abort; keeps the finished replications' rows on Ctrl-C
         mob_w.close()
     flags = flags + replication_flags(results_flags)
     summary: dict[str, Any] = {

@@ -22,11 +22,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from sim.errors import Problem, ScenarioError
 from sim.experiment import mean_ci
 from sim.experiment.kpis import kpi_names
 from sim.experiment.manifest import git_commit, package_versions
 from sim.experiment.spec import LoadedExperiment, load_experiment
 from sim.experiment.sweep import Plan, SweepProgress, execute, make_plan, read_runs
+from sim.files import AtomicFile, FolderLock, read_text_limited, slug
 from sim.output import sweep_plots
 from sim.output.labels import Lang
 from sim.output.report import write_report
@@ -77,11 +79,16 @@ class TableWriter:
 
     def __init__(self, out: Path, name: str, columns: list[str], text: set[str], batch: int = 2000):
         self.columns, self.text, self.size = columns, text, batch
-        self.fh = open(out / f"{name}.csv", "w", newline="", encoding="utf-8")
-        self.csv = csv.writer(self.fh, lineterminator="\n")
-        self.csv.writerow(columns)
-        self.schema = pa.schema([(c, pa.string() if c in text else pa.float64()) for c in columns])
-        self.parquet = pq.ParquetWriter(out / f"{name}.parquet", self.schema)
+        self.files = [AtomicFile(out / f"{name}.csv", newline="")]
+        try:
+            self.files.append(AtomicFile(out / f"{name}.parquet", binary=True))
+            self.csv = csv.writer(self.files[0].fh, lineterminator="\n")
+            self.csv.writerow(columns)
+            self.schema = pa.schema([(c, pa.string() if c in text else pa.float64()) for c in columns])
+            self.parquet = pq.ParquetWriter(self.files[1].fh, self.schema)
+        except BaseException:
+            self.abort()
+            raise
         self.rows: list[dict[str, Any]] = []
 
     def add(self, row: dict[str, Any]) -> None:
@@ -104,9 +111,19 @@ class TableWriter:
         self.rows = []
 
     def close(self) -> None:
-        self.flush()
-        self.parquet.close()
-        self.fh.close()
+        """Both files renamed into place, whole; on any failure neither is left half-written."""
+        try:
+            self.flush()
+            self.parquet.close()
+            for f in self.files:
+                f.commit()
+        except BaseException:
+            self.abort()  # the file not yet renamed goes; one already in place is whole
+            raise
+
+    def abort(self) -> None:
+        for f in self.files:
+            f.abort()
 
 
 def _text_factors(plan: Plan) -> set[str]:
@@ -152,8 +169,10 @@ def collect(plan: Plan, out: Path) -> tuple[list[dict[str, Any]], list[dict[str,
                 srow[f"{k}.ci95_low"] = lo
                 srow[f"{k}.ci95_high"] = hi
             summary.append(srow)
-    finally:
-        runs.close()
+    except BaseException:
+        runs.abort()
+        raise
+    runs.close()
     return failed, summary
 
 
@@ -213,7 +232,7 @@ def sobol_table(plan: Plan, summary: list[dict[str, Any]], kpis: list[str]) -> d
 
 def default_sweep_dir(name: str) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return Path("results") / f"{name}-sweep-{stamp}"
+    return Path("results") / f"{slug(name, 'experiment')}-sweep-{stamp}"
 
 
 def run_sweep(experiment: str | Path | LoadedExperiment, out: str | Path | None = None, jobs: int = 1,
@@ -226,24 +245,42 @@ def run_sweep(experiment: str | Path | LoadedExperiment, out: str | Path | None 
     plan = make_plan(exp)
     lang = lang or plan.points[0].scenario.get("lang", "en")
     out_dir = Path(out) if out else default_sweep_dir(exp.spec.name)
+    with FolderLock(out_dir, "sweep") as held:  # one sweep or resume at a time, tables included
+        outcome = _sweep(exp, plan, out_dir, jobs, scheduler, resume, progress, t0, lang, on_stop)
+        outcome.progress.stale_lock = held.stale
+        return outcome
+
+
+def _connect(scheduler: str) -> Any:
+    from dask.distributed import Client
+
+    try:
+        return Client(scheduler)
+    except (OSError, ValueError, TypeError) as exc:
+        raise ScenarioError([Problem("--scheduler", None, "--scheduler", scheduler,
+                                     f"cannot connect to a Dask scheduler there ({type(exc).__name__}: {exc})")]) \
+            from None
+
+
+def _sweep(exp: LoadedExperiment, plan: Plan, out_dir: Path, jobs: int, scheduler: str | None, resume: bool,
+           progress: bool, t0: float, lang: Lang, on_stop: Callable[[], object] | None) -> SweepOutcome:
     bar = tqdm(total=plan.n_runs, desc=f"{exp.spec.name}: runs", unit="run", file=sys.stderr,
                disable=not progress, smoothing=0.1)
     client = None
     executor = None
     workers = jobs
-    if scheduler:
-        from dask.distributed import Client
-
-        client = Client(scheduler)
-        executor = client.get_executor()
-        workers = sum(client.nthreads().values())
     try:
+        if scheduler:
+            client = _connect(scheduler)
+            executor = client.get_executor()
+            workers = sum(client.nthreads().values())
+
         def start(done: int) -> None:  # a resumed sweep's bar starts at the runs it already has
             bar.n = done
             bar.refresh()
 
         prog = execute(plan, out_dir, jobs=jobs, executor=executor, resume=resume, on_run=lambda _r: bar.update(1),
-                       workers=workers, on_start=start, on_stop=on_stop)
+                       workers=workers, on_start=start, on_stop=on_stop, lock=False)
     finally:
         bar.close()
         if client is not None:
@@ -254,8 +291,12 @@ def run_sweep(experiment: str | Path | LoadedExperiment, out: str | Path | None 
     table = TableWriter(out_dir, "summary", ["point", *keys, "runs_ok", "runs_failed",
                                              *[c for k in names for c in (k, f"{k}.ci95_low", f"{k}.ci95_high")]],
                         _text_factors(plan))
-    for srow in summary:
-        table.add(srow)
+    try:
+        for srow in summary:
+            table.add(srow)
+    except BaseException:
+        table.abort()
+        raise
     table.close()
     sobol = None
     if plan.design.kind == "sobol":
@@ -264,7 +305,7 @@ def run_sweep(experiment: str | Path | LoadedExperiment, out: str | Path | None 
         sweep_plots.sobol_bars(out_dir, sobol, lang)
     else:
         sweep_plots.kpi_by_factor(out_dir, plan.design, summary, exp.spec.kpis, lang)
-    manifest = json.loads((out_dir / "sweep.json").read_text(encoding="utf-8"))
+    manifest = json.loads(read_text_limited(out_dir / "sweep.json"))
     manifest.update({
         "runs_ok": sum(s["runs_ok"] for s in summary), "runs_failed": len(failed), "failed": failed,
         "runs_done_this_call": prog.ran, "runs_done_before": prog.done_before, "jobs": jobs,

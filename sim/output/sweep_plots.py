@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from sim.experiment.design import Design  # noqa: E402
+from sim.files import save_figure  # noqa: E402
 from sim.output.labels import Lang, kind_of, kpi_label, kpi_name  # noqa: E402
 from sim.output.plots import plot_lang, styled  # noqa: E402
 from sim.output.sweep_fmt import letters, point_label, short_name, value  # noqa: E402
@@ -104,7 +105,7 @@ def _one(out: Path, design: Design, summary: list[dict[str, Any]], kpi: str, key
              else f"{kpi_name(kpi, lang)}：各设计点的平均值及95%置信区间")
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    fig.savefig(out / f"kpi_{_slug(kpi)}.png", **SAVE)
+    save_figure(fig, out / f"kpi_{_slug(kpi)}.png", **SAVE)
     plt.close(fig)
 
 
@@ -131,5 +132,5 @@ def sobol_bars(out: Path, sobol: dict[str, Any], lang: Lang = "en") -> None:
             ax.legend(fontsize=8)
             ax.grid(alpha=0.3, axis="y")
             fig.tight_layout()
-            fig.savefig(out / f"sobol_{_slug(kpi)}.png", **SAVE)
+            save_figure(fig, out / f"sobol_{_slug(kpi)}.png", **SAVE)
             plt.close(fig)

@@ -10,6 +10,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from sim.files import AtomicFile, atomic_open, atomic_write_text
 from sim.model import PHASES, SOURCES, Model, ReplicationResult
 from sim.scenario.schema import CLASSES, GRID_KINDS, SEVERITIES
 
@@ -28,7 +29,8 @@ class IncidentWriter:
     """Appends each replication's incidents as it finishes, so a later failure loses nothing."""
 
     def __init__(self, path: Path, model: Model, inject_column: bool = False):
-        self.fh: IO[str] = open(path, "w", newline="", encoding="utf-8")
+        self.file = AtomicFile(path, newline="")
+        self.fh: IO[str] = self.file.fh
         self.w = csv.writer(self.fh, lineterminator="\n")
         self.inject = inject_column  # a drill's incidents carry the id of their inject
         self.w.writerow(INCIDENT_COLUMNS + (("inject",) if inject_column else ()))
@@ -50,10 +52,14 @@ class IncidentWriter:
                    r.served_by[i])
             rows.append(row + ((labels[i] if labels else "",) if self.inject else ()))
         self.w.writerows(rows)
-        self.fh.flush()
 
     def close(self) -> None:
-        self.fh.close()
+        """Rename the file into place, whole (what finished replications wrote is kept)."""
+        self.file.commit()
+
+    def abort(self) -> None:
+        """Remove the partial file (after a write failed, a full disk say)."""
+        self.file.abort()
 
 
 def mobilisation_rows(r: ReplicationResult, step: float) -> list[tuple]:
@@ -72,16 +78,18 @@ def mobilisation_rows(r: ReplicationResult, step: float) -> list[tuple]:
 
 class MobilisationWriter:
     def __init__(self, path: Path):
-        self.fh = open(path, "w", newline="", encoding="utf-8")
-        self.w = csv.writer(self.fh, lineterminator="\n")
+        self.file = AtomicFile(path, newline="")
+        self.w = csv.writer(self.file.fh, lineterminator="\n")
         self.w.writerow(("replication", "force", "time_min", "in_place", "share"))
 
     def write(self, rows: list[tuple]) -> None:
         self.w.writerows(rows)
-        self.fh.flush()
 
     def close(self) -> None:
-        self.fh.close()
+        self.file.commit()
+
+    def abort(self) -> None:
+        self.file.abort()
 
 
 def clean(x: Any) -> Any:
@@ -96,16 +104,14 @@ def clean(x: Any) -> Any:
 
 
 def write_json(path: Path, data: Any) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(clean(data), indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    atomic_write_text(path, json.dumps(clean(data), indent=2, sort_keys=False) + "\n")
 
 
 def write_kpi_csv(path: Path, rows: list[tuple[int, dict[str, float]]]) -> None:
     if not rows:
         return
     keys = list(rows[0][1])
-    with open(path, "w", newline="", encoding="utf-8") as fh:
+    with atomic_open(path, "w", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(("replication", *keys))
         for rep, k in rows:
@@ -115,7 +121,7 @@ def write_kpi_csv(path: Path, rows: list[tuple[int, dict[str, float]]]) -> None:
 def write_grids(path: Path, model: Model) -> None:
     """The grids with their town, community, kind, households, position and key-area flag (for maps)."""
     t = model.territory
-    with open(path, "w", newline="", encoding="utf-8") as fh:
+    with atomic_open(path, "w", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(("grid", "town", "community", "kind", "households", "x_km", "y_km", "key_area"))
         for g in range(t.n_grids):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sim.experiment.spec import LoadedExperiment
 from sim.experiment.target import Evaluation, TargetResult, find_target
+from sim.files import atomic_write_text
 from sim.output.tables import clean
 
 
@@ -35,7 +36,7 @@ def run_target(exp: LoadedExperiment, kpi: str, limit: float, at_most: bool = Tr
         if client is not None:
             client.close()
     if out:
-        Path(out).write_text(json.dumps(clean(asdict(result)), indent=2) + "\n", encoding="utf-8")
+        atomic_write_text(out, json.dumps(clean(asdict(result)), indent=2) + "\n")
     return result
 
 

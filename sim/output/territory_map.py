@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.files import atomic_write_text
 from sim.model import build_model
 from sim.output.drill_map import nearest_km
 from sim.output.html import e, page, table
@@ -122,6 +123,5 @@ def map_page(loaded: LoadedScenario, lang: Lang) -> str:
 def write_map(loaded: LoadedScenario, out: str | Path, lang: Lang | None = None) -> Path:
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(map_page(loaded, lang or loaded.scenario.lang))
+    atomic_write_text(path, map_page(loaded, lang or loaded.scenario.lang))
     return path

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.files import atomic_write_bytes
 from sim.output.breakdown import enrich, summary_by, targets_of
 from sim.output.frames import RunResult
 from sim.output.labels import Lang, kind_of, kpi_label, kpi_name
@@ -87,7 +88,7 @@ def export_xlsx(folder: str | Path, out: str | Path | None = None, lang: Lang | 
         xw.book.properties.created = FIXED
         xw.book.properties.modified = FIXED
     path = Path(out) if out else d / "tables.xlsx"
-    path.write_bytes(_fixed_zip(raw.getvalue()))
+    atomic_write_bytes(path, _fixed_zip(raw.getvalue()))
     return path
 
 

@@ -38,7 +38,8 @@ Cv = Annotated[float, Field(ge=0, le=5)]
 
 
 class Strict(BaseModel):
-    """Refuses unknown keys: a misspelt key must fail loudly, not fall back to a default.
+    """Refuses unknown keys: a misspelt key must fail loudly, not fall back to a default. Types are strict:
+    a boolean or a number written with a decimal point is refused where a whole number is meant.
 
     A section a file writes only in part changes its defaults key by key: `teams: {town: {members: 5}}`
     keeps every other default of the town team, and `classes: {urgent: {responders: 4}}` keeps the other
@@ -46,7 +47,8 @@ class Strict(BaseModel):
     are values, not sections: a file that writes them replaces them whole.
     """
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+    # strict: `true` is not 1, `3.0` or `-0.0` is not a count, "30" is not a number (an int is a float)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False, strict=True)
 
     @model_validator(mode="before")
     @classmethod

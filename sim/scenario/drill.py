@@ -16,14 +16,14 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from sim.errors import Problem, ScenarioError
+from sim.files import named_file_problem, path_problem
 from sim.scenario.loader import (
     LoadedScenario,
     Origins,
-    decode_utf8,
     load_scenario,
     locate,
     problems_from_validation,
-    read_yaml,
+    read_yaml_node,
 )
 from sim.scenario.operations import LevelName
 from sim.scenario.references import territory_table
@@ -185,10 +185,9 @@ def drill_overrides(d: Drill) -> list[str]:
     return out
 
 
-def _clock_scalars(path: Path, data: dict[str, Any]) -> None:
+def _clock_scalars(root: yaml.Node, data: dict[str, Any]) -> None:
     """YAML 1.1 reads an unquoted `8:30` or `10:00` as the base-60 integer 510 or 600; in a drill file the
     times are clock times, so an unquoted one is kept as the text it was written as."""
-    root = yaml.compose(decode_utf8(path.read_bytes(), str(path)), Loader=yaml.SafeLoader)
 
     def plain_clock(node: Any, key: str) -> str | None:
         for k, v in node.value if isinstance(node, yaml.MappingNode) else ():
@@ -199,7 +198,8 @@ def _clock_scalars(path: Path, data: dict[str, Any]) -> None:
 
     if (text := plain_clock(root, "start_clock")) is not None:
         data["start_clock"] = text
-    items = next((v for k, v in root.value if k.value == "injects"), None) if root is not None else None
+    items = next((v for k, v in root.value if k.value == "injects"), None) \
+        if isinstance(root, yaml.MappingNode) else None
     if not isinstance(items, yaml.SequenceNode) or not isinstance(data.get("injects"), list):
         return
     for node, item in zip(items.value, data["injects"]):
@@ -246,32 +246,66 @@ def _at_fixed(problems: list[Problem], drill: Drill, origins: Origins, shown: st
     return out
 
 
+#: top-level keys whose error does not stop the other checks (the scenario and the injects do not need them)
+_HARMLESS = {"name", "description", "seed"}
+
+
+def _checkable(data: dict[str, Any], problems: list[Problem]) -> tuple[Drill, list[int]] | None:
+    """After a failed validation, the drill without what failed (the injects that validate on their own, the
+    default for a harmless top-level key) so that the scenario and the injects' names can still be checked
+    and every error reported at once, with the index of each inject kept; None when the scenario cannot be
+    known."""
+    bad_top = {q.field.split(".")[0].split("[")[0] for q in problems} - {"injects", ""}
+    if bad_top - _HARMLESS:
+        return None
+    good: dict[str, tuple[int, Inject]] = {}
+    items = data.get("injects")
+    for n, item in enumerate(items if isinstance(items, list) else []):
+        try:
+            inj = Inject.model_validate(item)
+        except ValidationError:
+            continue
+        good.setdefault(inj.id, (n, inj))
+    top = {k: v for k, v in data.items() if k not in bad_top and k != "injects"}
+    try:
+        drill = Drill.model_validate({**top, "injects": [{"id": "-", "at": 0, "event": "activate"}]})
+    except ValidationError:
+        return None
+    return drill.model_copy(update={"injects": [i for _n, i in good.values()]}), [n for n, _i in good.values()]
+
+
 def load_drill(path: str | Path, extra_overrides: list[str] | None = None) -> LoadedDrill:
+    """Load and check a drill: every problem of the file, its injects and its scenario, reported at once."""
     shown = str(path)
-    data, origins = read_yaml(Path(path))
+    data, origins, root = read_yaml_node(Path(path), "drill", Drill)
     origins = {k: (shown, v[1]) for k, v in origins.items()}
-    _clock_scalars(Path(path), data)
+    _clock_scalars(root, data)
+    problems: list[Problem] = []
     try:
         drill = Drill.model_validate(data)
+        index = list(range(len(drill.injects)))
     except ValidationError as exc:
         problems = problems_from_validation(exc, origins, shown, root=Drill)
         repeated = _repeated_ids(data, origins, shown)
         if repeated:  # at the repeated id's line, rather than at `injects`
             problems = [q for q in problems if "ids must be unique" not in q.message] + repeated
-        raise ScenarioError(problems) from None
+        checkable = _checkable(data, problems)
+        if checkable is None:
+            raise ScenarioError(problems) from None
+        drill, index = checkable
     scen_path = Path(path).parent / drill.scenario
-    if not scen_path.is_file():
+    if (why := path_problem(scen_path)) is not None:
         f, line = locate(origins, ("scenario",), shown)
-        raise ScenarioError([Problem(f, line, "scenario", drill.scenario, f"scenario file not found ({scen_path})")])
+        raise ScenarioError(problems + [Problem(f, line, "scenario", drill.scenario,
+                                                named_file_problem("scenario", scen_path, why))])
     try:
         loaded = load_scenario(scen_path, drill_overrides(drill) + list(extra_overrides or []))
     except ScenarioError as exc:
-        raise ScenarioError(_at_fixed(exc.problems, drill, origins, shown)) from None
+        raise ScenarioError(problems + _at_fixed(exc.problems, drill, origins, shown)) from None
     table = territory_table(loaded)
     grids, towns, comms = set(table.grid), set(table.town), set(table.community)
-    problems = []
     horizon = loaded.scenario.horizon_min + loaded.scenario.drain_min
-    for n, inj in enumerate(drill.injects):
+    for n, inj in zip(index, drill.injects):
         def bad(field: str, value: Any, msg: str, idx: int | None = None) -> None:
             loc: tuple[Any, ...] = ("injects", n, field) + (() if idx is None else (idx,))  # noqa: B023
             f, line = locate(origins, loc, shown)

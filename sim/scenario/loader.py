@@ -17,7 +17,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sim import safeyaml
 from sim.errors import Problem, ScenarioError
+from sim.files import MAX_YAML_BYTES, FileRefused, named_file_problem, path_problem, read_bytes_limited
 from sim.scenario.schema import Scenario, unwrap_type
 
 Loc = tuple[Any, ...]
@@ -35,6 +37,7 @@ class LoadedScenario:
     path: str
     origins: Origins
     overrides: list[str]
+    estimate: Any = None  # sim.scenario.limits.Estimate, set by the reference checks
 
     def where(self, loc: Loc) -> tuple[str, int | None]:
         return locate(self.origins, loc, self.path)
@@ -64,6 +67,9 @@ def _node_lines(node: yaml.Node, file: str, loc: Loc, out: Origins) -> None:
     out[loc] = (file, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
+            if not isinstance(key, yaml.ScalarNode):
+                raise ScenarioError([Problem(file, key.start_mark.line + 1, fmt_loc(loc), None,
+                                             "a key must be a plain name, not a list or a mapping")])
             k = key.value
             if loc + (k,) in out and out[loc + (k,)][0] == file:
                 raise ScenarioError([Problem(file, key.start_mark.line + 1, fmt_loc(loc + (k,)), None,
@@ -77,45 +83,77 @@ def _node_lines(node: yaml.Node, file: str, loc: Loc, out: Origins) -> None:
 
 
 def decode_utf8(data: bytes, file: str, hint: str = "save it as UTF-8") -> str:
-    """Text of a file's bytes (a leading byte-order mark is allowed); bad bytes are a Problem with their line."""
+    """Text of a file's bytes (a leading byte-order mark is allowed). A file that is not UTF-8 is refused
+    with the line of its first bad byte, never the bytes themselves (it may not be a scenario at all)."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        bad = data[exc.start:exc.end]
-        raise ScenarioError([Problem(file, line, "", bad, f"the file is not UTF-8 text; {hint}")]) from None
+        raise ScenarioError([Problem(file, line, "", None, f"the file is not UTF-8 text; {hint}")]) from None
 
 
-def read_yaml(path: str | Path) -> tuple[dict[str, Any], Origins]:
-    """Parse one file safely, with the line of every key."""
+def _a(what: str) -> str:
+    return ("an " if what[:1] in "aeiou" else "a ") + what
+
+
+def _allowed(root: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in root.model_fields.items()]
+
+
+def read_yaml(path: str | Path, what: str = "scenario", root: type[BaseModel] = Scenario,
+              extra_keys: tuple[str, ...] = ()) -> tuple[dict[str, Any], Origins]:
+    """Parse one file safely, with the line of every key (see read_yaml_node)."""
+    data, origins, _node = read_yaml_node(path, what, root, extra_keys)
+    return data, origins
+
+
+def read_yaml_node(path: str | Path, what: str = "scenario", root: type[BaseModel] = Scenario,
+                   extra_keys: tuple[str, ...] = ()) -> tuple[dict[str, Any], Origins, yaml.Node]:
+    """Parse one file safely: its data, the line of every key, and its node tree (read once).
+
+    The file must be a regular file of at most MAX_YAML_BYTES holding a YAML mapping with at least one key
+    of `root`; anything else is refused by name and kind only: an error about a file that is not a
+    scenario never shows its lines (it could be any file the process can read).
+    """
     file = str(path)
     try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError([Problem(file, None, "", None, "file not found")]) from None
-    except OSError as exc:
-        raise ScenarioError([Problem(file, None, "", None, f"cannot read file: {exc.strerror or exc}")]) from None
+        raw = read_bytes_limited(path, MAX_YAML_BYTES, f"{what} file")
+    except FileRefused as exc:
+        raise ScenarioError([Problem(file, None, "", None, exc.reason)]) from None
     text = decode_utf8(raw, file)
+    allowed = _allowed(root) + list(extra_keys)
+    origins: Origins = {}
+
+    def inspect(node: yaml.Node) -> None:
+        if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
+            raise ScenarioError([Problem(file, None, "", None, f"file is empty; {_a(what)} is a mapping of keys")])
+        if not isinstance(node, yaml.MappingNode):
+            kind = "list" if isinstance(node, yaml.SequenceNode) else "single value"
+            raise ScenarioError([Problem(file, None, "", None, f"not a {what} file: {_a(what)} is a mapping of "
+                                         f"keys ({', '.join(allowed[:6])}, ...), not a {kind}")])
+        keys = [k.value for k, _v in node.value if isinstance(k, yaml.ScalarNode)]
+        if node.value and not any(k in allowed for k in keys):
+            raise ScenarioError([Problem(file, None, "", None, f"not a {what} file: none of its {len(node.value)} "
+                                         f"top-level keys is a {what} key (such as {', '.join(allowed[:6])})")])
+        _node_lines(node, file, (), origins)
+
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = safeyaml.compose_and_load(text, inspect)
+    except safeyaml.YamlRefused as exc:
+        raise ScenarioError([Problem(file, exc.line, "", None, f"refused: {exc.reason}")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = getattr(exc, "problem", None) or "the file is not valid YAML"
         context, cmark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
         if context and cmark is not None and cmark.line + 1 != line:
             problem += f" ({context} that starts on line {cmark.line + 1})"
         raise ScenarioError([Problem(file, line, "", None, f"YAML syntax error: {problem}")]) from None
-    if node is None or data is None:
-        raise ScenarioError([Problem(file, None, "", None, "file is empty; a scenario is a mapping of keys")])
-    if not isinstance(data, dict):
-        raise ScenarioError([Problem(file, node.start_mark.line + 1, "", data,
-                                     "a scenario file must be a mapping of keys, not a "
-                                     + ("list" if isinstance(data, list) else "single value"))])
-    origins: Origins = {}
-    _node_lines(node, file, (), origins)
-    return data, origins
+    if node is None:
+        raise ScenarioError([Problem(file, None, "", None, f"file is empty; {_a(what)} is a mapping of keys")])
+    if not isinstance(data, dict):  # cannot happen for a mapping node; kept for the type checker
+        raise ScenarioError([Problem(file, None, "", None, f"not a {what} file")])
+    return data, origins, node
 
 
 def _merge(base: dict, over: dict, base_o: Origins, over_o: Origins, loc: Loc = ()) -> None:
@@ -135,7 +173,7 @@ def _merge(base: dict, over: dict, base_o: Origins, over_o: Origins, loc: Loc = 
 
 
 def _load_tree(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], Origins]:
-    data, origins = read_yaml(path)
+    data, origins = read_yaml(path, extra_keys=("extends",))
     for key in PATH_KEYS:
         node: Any = data
         for part in key[:-1]:
@@ -148,11 +186,12 @@ def _load_tree(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], Orig
     line = origins.get(("extends",), (str(path), None))[1]
     if not isinstance(parent, str):
         raise ScenarioError([Problem(str(path), line, "extends", parent, "must be the path of a base scenario file")])
+    if (why := path_problem(path.parent / parent)) is not None:
+        raise ScenarioError([Problem(str(path), line, "extends", parent,
+                                     named_file_problem("base", path.parent / parent, why))])
     base_path = (path.parent / parent).resolve()
     if base_path in seen:
         raise ScenarioError([Problem(str(path), line, "extends", parent, "extends itself through a cycle")])
-    if not base_path.is_file():
-        raise ScenarioError([Problem(str(path), line, "extends", parent, f"base file not found ({base_path})")])
     base, base_o = _load_tree(base_path, seen + (base_path,))
     origins.pop(("extends",), None)
     _merge(base, data, base_o, origins)
@@ -171,8 +210,8 @@ def parse_override(text: str) -> tuple[Loc, Any]:
         raise ScenarioError([Problem("--set", None, key, raw,
                                      "the key must be a dotted path such as forces.agencies.team_ratio")])
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
+        value = safeyaml.load(raw) if raw.strip() else ""
+    except (yaml.YAMLError, safeyaml.YamlRefused):
         value = raw
     loc: Loc = tuple(int(p) if p.isdigit() else p for p in key.split("."))
     return loc, value
@@ -272,6 +311,12 @@ def problems_from_validation(exc: ValidationError, origins: Origins, file: str,
             allowed = _allowed_keys(loc + ("?",), root)
             msg = ("is empty; it " if value is None else "") + "must be a mapping of keys" + (
                 f" ({allowed})" if allowed else "")
+        elif err["type"] in ("int_type", "float_type", "int_from_float") and isinstance(value, bool):
+            msg = "a true/false value is not a number; write a number"
+        elif err["type"] in ("int_type", "int_from_float") and isinstance(value, float):
+            msg = "must be a whole number, written without a decimal point (e.g. 3, not 3.0)"
+        elif err["type"] in ("int_type", "float_type") and isinstance(value, str):
+            msg = f"must be a number, not text (remove the quotes); {msg[0].lower()}{msg[1:]}"
         elif err["type"] in ("value_error", "assertion_error"):
             key = _named_field(loc, value, msg, root)
             if key is not None:
@@ -296,6 +341,8 @@ class ScenarioSource:
 
 def read_scenario(path: str | Path) -> ScenarioSource:
     p = Path(path)
+    if (why := path_problem(p)) is not None:
+        raise ScenarioError([Problem(str(path), None, "", None, why)])
     # Report errors against the path the user typed, not the resolved absolute path.
     shown, full = str(path), str(p.resolve())
     try:

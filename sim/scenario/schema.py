@@ -442,6 +442,19 @@ class Dispatch(Strict):
     transfers: Transfers = Field(default_factory=Transfers)
 
 
+class Limits(Strict):
+    """Bounds on the size of a run, checked against estimates made from the scenario before any work
+    (`sim/scenario/limits.py`): a run that would exhaust the machine is refused with its figures."""
+
+    grids: Annotated[int, Field(ge=1)] = 200_000
+    units: Annotated[int, Field(ge=1)] = 2_000_000
+    incidents_per_replication: Annotated[int, Field(ge=1)] = 2_000_000
+    mobilisation_points: Annotated[int, Field(ge=1)] = 1_000_000
+    replications: Annotated[int, Field(ge=1)] = 10_000
+    memory_mb: Pos = 8192.0
+    file_mb: Pos = 256.0
+
+
 Language = Literal["en", "zh"]
 
 
@@ -466,6 +479,7 @@ class Scenario(Strict):
     clock: Clock = Field(default_factory=Clock)
     mobilisation_step_min: Pos = 15.0
     lang: Language = "en"
+    limits: Limits = Field(default_factory=Limits)
 
     @model_validator(mode="before")
     @classmethod
@@ -477,6 +491,13 @@ class Scenario(Strict):
         if self.switch.activation == "scheduled" and self.switch.scheduled_min >= self.horizon_min + self.drain_min:
             raise ValueError(f"switch.scheduled_min ({self.switch.scheduled_min:g}) is after the end of the run "
                              f"(horizon_min + drain_min = {self.horizon_min + self.drain_min:g})")
+        return self
+
+    @model_validator(mode="after")
+    def _within_limits(self) -> Scenario:
+        from sim.scenario.limits import check_static  # local: the estimates import this module
+
+        check_static(self)
         return self
 
     def flags(self) -> list[str]:

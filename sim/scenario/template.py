@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sim.files import atomic_write_text
+
 TEMPLATE = """\
 # {name}: a starting scenario written by `mobsim init`. Replace every value with your district's figures.
 # Check it with `mobsim validate {file}`, draw it with `mobsim map {file}`, run it with `mobsim run {file}`.
@@ -78,5 +80,5 @@ def template_text(name: str, file: str, lang: str = "en") -> str:
 
 def write_template(path: str | Path, name: str, lang: str = "en") -> Path:
     p = Path(path)
-    p.write_text(template_text(name, str(p), lang), encoding="utf-8")
+    atomic_write_text(p, template_text(name, str(p), lang))
     return p
