@@ -40,7 +40,7 @@ def check_folder(out, reps):
     return rows, summary
 
 
-@pytest.mark.parametrize("name", ["gaoming", "shatang", "pingcheng", "validation/mmc"])
+@pytest.mark.parametrize("name", ["gaoming", "shatang", "pingcheng", "lishui", "gaoming_epidemic", "validation/mmc"])
 def test_run_each_shipped_scenario(tmp_path, capsys, name):
     out = tmp_path / "run"
     extra = ["--set", "horizon_min=3000"] if name == "validation/mmc" else []
@@ -50,8 +50,9 @@ def test_run_each_shipped_scenario(tmp_path, capsys, name):
     assert "mean response (min)" in printed and f"results: {out}" in printed
     rows, summary = check_folder(out, 2)
     if name != "validation/mmc":
-        phases = {r["phase"] for r in rows}
-        assert phases == {"peacetime", "emergency"}, "each shipped district has a hazard and the switch"
+        # each shipped district has a hazard and the switch: forecast warnings put the whole run of a typhoon
+        # or a storm on an emergency footing from the first warning, 24 h ahead
+        assert "emergency" in {r["phase"] for r in rows}
         assert summary["kpis"]["activation_min"]["mean"] is not None
     if name == "pingcheng":
         assert min(summary["kpis"]["incidents"]["values"]) >= 2000

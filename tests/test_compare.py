@@ -23,8 +23,13 @@ SHATANG = str(ROOT / "scenarios" / "shatang.yaml")
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """A baseline, a byte copy of it, the baseline with a flat peacetime route, and one with another seed."""
+    """A baseline, a byte copy of it, the baseline with a flat peacetime route, and one with another seed.
+    Shatang with the reactive switch (threshold), so that the first day is peacetime."""
     root = tmp_path_factory.mktemp("compare")
+    global SHATANG
+    reactive = root / "shatang.yaml"
+    reactive.write_text(f"extends: {ROOT / 'scenarios' / 'shatang.yaml'}\nswitch: {{activation: threshold}}\n")
+    SHATANG = str(reactive)
     out = {name: root / name for name in ("base", "copy", "flat", "seed7")}
     common = ["--quiet"]
     assert main(["run", SHATANG, "--replications", "4", *common, "--out", str(out["base"])]) == 0

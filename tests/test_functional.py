@@ -22,7 +22,7 @@ def paired(base: list[str], worse: list[str], better: list[str], key: str) -> np
     """Per-replication KPI of `worse` minus `better`, same seeds (common random numbers)."""
     out = []
     for extra in (worse, better):
-        loaded = load_scenario(SHATANG, base + extra)
+        loaded = load_scenario(SHATANG, ["switch.activation=threshold"] + base + extra)  # a peacetime first day
         model = build_model(loaded)
         out.append(np.array([replication_kpis(loaded.scenario, run_replication(model, r))[key] for r in range(REPS)]))
     return out[0] - out[1]

@@ -37,18 +37,19 @@ def base() -> np.ndarray:
     return kpis([])
 
 
-@pytest.mark.parametrize("overrides", [
-    ["forces.grid_workers.full_time=45"],
-    ["forces.grid_workers.full_time=46"],
-    ["forces.grid_workers.full_time=48"],
-    ["forces.agencies.team_ratio=0.3"],
-    ["reporting.peacetime.hop_delay_min=15"],
-    ["reporting.peacetime.route=[]"],
+@pytest.mark.parametrize("overrides,shortens", [
+    (["forces.grid_workers.full_time=45"], True),
+    (["forces.grid_workers.full_time=46"], True),
+    (["forces.grid_workers.full_time=48"], True),
+    (["forces.agencies.team_ratio=0.3"], False),  # agency teams go to the posts: the response barely moves
+    (["reporting.peacetime.hop_delay_min=15"], True),
+    (["reporting.peacetime.route=[]"], True),
 ], ids=["+1 worker", "+2 workers", "+4 workers", "ratio 0.3", "hop 15 min", "flat route"])
-def test_a_better_setting_makes_no_replication_worse(base, overrides):
+def test_a_better_setting_makes_no_replication_worse(base, overrides, shortens):
     diff = kpis(overrides) - base
     assert diff.max() <= TOLERANCE_MIN, diff
-    assert diff.mean() <= 0, diff
+    if shortens:
+        assert diff.mean() < 0, diff
 
 
 def test_slower_travel_makes_no_replication_better(base):

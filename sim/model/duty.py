@@ -6,9 +6,14 @@ hours of each force.
   lower one stands down the rest (at once if idle, else when done).
 - **Rota** (`shifts`): after activation each force of the rota is in two crews, on and off in turn; crew 0
   starts on, crew 1 after the first shift.
-- **Fatigue** (`fatigue`): from activation on, a person's work slows by `slowdown_per_hour` for every hour
-  of a stint beyond `onset_min`, and after `max_on_min` on duty they must rest `rest_min` (when done with
-  what they are doing). Rest ends on the next 10-minute mark, so people resting together return together.
+- **Fatigue** (`fatigue`): a person called up for the emergency works slower by `slowdown_per_hour` for
+  every hour of a stint beyond `onset_min`, and after `max_on_min` on duty must rest `rest_min` (when done
+  with the job in hand; a post they leave at once, relieved or not). Rest ends on the next 10-minute mark,
+  so people resting together return together. Each hour worked beyond the onset adds `debt_per_hour`
+  hours of sleep debt; time off beyond `rest_min` repays it; the debt brings the onset and the longest
+  stint forward (so 18-hour stints with 8 hours' rest wear people down over days, a 12/12 rota does not).
+  Rotas and fatigue are for the people called up; the standing staff on duty in peacetime keep their own
+  hours.
 - **Peacetime hours**: `forces.availability` gives each force's share on duty by hour of day; resident
   teams with `days` are in the village on those weekdays between `day_start` and `day_end`.
 """
@@ -16,6 +21,7 @@ hours of each force.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sim.model.engine import Engine
@@ -43,9 +49,15 @@ class Duty:
         self.rest_until = [0.0] * n
         self.tired = [False] * n
         self.on_since = [0.0] * n
+        self.off_since = [math.nan] * n  # when the unit last went off duty in this emergency
+        self.debt = [0.0] * n  # sleep debt, minutes
         self.avail = [True] * n  # peacetime hours allow
-        self.shift_force = [FORCES[f] in sc.shifts.forces for f in range(len(FORCES))]
-        self.fatigue_force = [FORCES[f] in sc.fatigue.forces for f in range(len(FORCES))]
+        # rotas and fatigue are for the people called up for the emergency; the standing staff on duty in
+        # peacetime keep their own hours
+        self.shift_unit = [FORCES[f] in sc.shifts.forces and only for f, only in zip(units.force, units.emergency_only)]
+        self.fatigue_unit = [FORCES[f] in sc.fatigue.forces and only
+                             for f, only in zip(units.force, units.emergency_only)]
+        self.on_post: Callable[[int], None] | None = None  # the tasks: a tired holder leaves a post
         self.rota_t0: float | None = None
         self._rested: dict[float, list[int]] = {}  # rest ending at a minute -> who
         by_force: dict[int, list[int]] = {}
@@ -113,8 +125,7 @@ class Duty:
             return self.peace_on[u] and self.avail[u]
         if not self.called[u] or pool.due[u] > now:  # not called, or still on the way
             return False
-        f = pool.force[u]
-        if self.rota_t0 is not None and self.shift_force[f]:
+        if self.rota_t0 is not None and self.shift_unit[u]:
             return self._crew_on(self.crew[u], now)
         return True
 
@@ -143,11 +154,11 @@ class Duty:
         return came
 
     def speed(self, u: int) -> float:
-        """Work speed late in a stint (1 before `onset_min`; from activation on only)."""
+        """Work speed late in a stint (1 before the onset, which sleep debt brings forward)."""
         fa = self.sc.fatigue
-        if self.switch.phase == PEACE or not self.fatigue_force[self.pool.force[u]] or fa.slowdown_per_hour <= 0:
+        if self.switch.phase == PEACE or not self.fatigue_unit[u] or fa.slowdown_per_hour <= 0:
             return 1.0
-        over = (self.eng.now - self.on_since[u] - fa.onset_min) / 60.0
+        over = (self.eng.now - self.on_since[u] - max(0.0, fa.onset_min - self.debt[u])) / 60.0
         return 1.0 / (1.0 + fa.slowdown_per_hour * over) if over > 0 else 1.0
 
     # ---------------------------------------------------------------- levels
@@ -159,6 +170,8 @@ class Duty:
             self.rota_t0 = None
             self.called = list(self.peace_on)
             self.tired = [False] * len(self.tired)
+            self.debt = [0.0] * len(self.debt)
+            self.off_since = [math.nan] * len(self.off_since)
             self.refresh(list(range(len(self.called))))
             return
         lv = level_rules(sc, new)
@@ -205,7 +218,7 @@ class Duty:
         while j * cycle < left:
             times.update(t for t in (j * cycle, j * cycle + s.on_min, j * cycle + 2 * s.on_min) if 0 < t < left)
             j += 1
-        units = [u for u, f in enumerate(self.pool.force) if self.shift_force[f]]
+        units = [u for u, on in enumerate(self.shift_unit) if on]
         for t in sorted(times):
             self.eng.at(t, self._turn, units, epoch)
 
@@ -216,26 +229,43 @@ class Duty:
         self._stints(self.refresh(units), self.eng.now)
 
     def _stints(self, units: list[int], now: float) -> None:
-        """A stint starts for these units now: fatigue counts from here, and rest falls due after max_on."""
+        """A stint starts for these units now: fatigue counts from here, rest beyond `rest_min` repays sleep
+        debt, and rest falls due after max_on (less the debt still owed)."""
         fa = self.sc.fatigue
         for u in units:
+            off = self.off_since[u]
+            if off == off:  # back from time off: what it gave beyond the rest needed repays the debt
+                self.debt[u] = max(0.0, self.debt[u] - max(0.0, now - off - fa.rest_min))
             self.on_since[u] = now
         if fa.max_on_min is None or self.switch.phase == PEACE:
             return
-        due = [u for u in units if self.fatigue_force[self.pool.force[u]]]
-        if due:
-            self.eng.at(fa.max_on_min, self._tire, due, now, self.switch.epoch)
+        due: dict[float, list[int]] = {}
+        for u in units:
+            if self.fatigue_unit[u]:
+                due.setdefault(max(60.0, fa.max_on_min - self.debt[u]), []).append(u)
+        for after, group in due.items():
+            self.eng.at(after, self._tire, group, now, self.switch.epoch)
 
     def _tire(self, units: list[int], since: float, epoch: int) -> None:
         if epoch != self.switch.epoch:
             return
-        for u in units:
-            if self.pool.on[u] and self.on_since[u] == since:
-                self.tired[u] = True
+        tired = [u for u in units if self.pool.on[u] and self.on_since[u] == since]
+        for u in tired:
+            self.tired[u] = True
+        if self.on_post is not None:
+            for u in tired:  # nobody stands post past the longest stint: they leave, relieved or not
+                self.on_post(u)
         self.refresh(units)
 
     def went_off(self, u: int) -> None:
-        """A unit went off duty: if tired, its rest starts now and ends on the next 10-minute mark."""
+        """A unit went off duty: the stint's time beyond the onset adds sleep debt; if tired, its rest
+        starts now and ends on the next 10-minute mark."""
+        fa = self.sc.fatigue
+        now = self.eng.now
+        if self.fatigue_unit[u] and self.switch.phase != PEACE:
+            beyond = now - self.on_since[u] - max(0.0, fa.onset_min - self.debt[u])
+            self.debt[u] += fa.debt_per_hour * max(0.0, beyond)
+            self.off_since[u] = now
         if not self.tired[u]:
             return
         self.tired[u] = False

@@ -158,6 +158,11 @@ def _grid_workers(sc: Scenario, terr: Territory, replication: int, units: Units)
     pt_units = [pt_home[w] for w in range(pt) if pt_on[w] and not covered_by_b[w]]
     np.add.at(coverage, np.array(pt_units, dtype=np.int64), gw.part_time_effort)
     coverage += gw.deputy_leaders_per_grid * gw.deputy_effort
+    if gw.deputy_leaders_per_group:  # per village group (the N of "1+1+N"), spread over the village's grids
+        groups = sc.forces.teams.group.per_unit
+        for members in terr.community_grids():
+            if len(members):
+                coverage[members] += groups * gw.deputy_leaders_per_group * gw.deputy_effort / len(members)
     crews = [w % 2 for w in range(ft) if not absent[w] or covered[w]]
     crews += [w % 2 for w in range(pt) if pt_on[w] and not covered_by_b[w]]
     all_homes = present + pt_units

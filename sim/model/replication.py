@@ -29,7 +29,7 @@ from sim.model.reporting import CHANNELS, HOTLINE, INFORMANT, PATROL, Chain
 from sim.model.spatial import Geometry
 from sim.model.streams import lognormal_factor, stream
 from sim.model.switch import EMERG, Switch, level_name, level_rules, make_rule
-from sim.model.tasks import KINDS, Plan, Tasks
+from sim.model.tasks import KINDS, POSTS, Plan, Tasks
 from sim.model.territory import Territory
 from sim.model.travel import Travel, TripNoise
 from sim.model.waiting import WaitingIncidents
@@ -134,6 +134,7 @@ class Replication:
         self.tasks = Tasks(eng, sc, terr, rec, travel, noise, plan, sc.seed, replication)
         self.tasks.ready, self.tasks.finish, self.tasks.replan = desk.ready, desk.finish, desk.replan
         desk.hooks_arrive = self.tasks.arrived
+        self.duty.on_post = self._tired_on_post
         self.disruptions = Disruptions(eng, terr, list(disruptions or []), desk, self.switch, travel, self.tasks)
         self.link_until = self.disruptions.link_until
         self.discovery = sc.reporting.discovery
@@ -158,6 +159,11 @@ class Replication:
 
     def _party_free(self, p: int) -> None:
         self.desk.party_free(p)
+
+    def _tired_on_post(self, u: int) -> None:
+        i = self.desk.job_of[u]
+        if i >= 0 and self.rec.kind[i] == POSTS:
+            self.tasks.tired(i)
 
     # ---------------------------------------------------------------- run
 
@@ -236,15 +242,16 @@ class Replication:
                 self.desk.assign(u, i, on_spot=True)
                 return
         phase = self.switch.phase
-        chain = self.chains[self._chain(phase)]
+        k = self._chain(phase)  # the rules in force, and the hop draws of that route
+        chain = self.chains[k]
         d = self.discovery
         branch = self.branch_delay if phase == EMERG and self.branches.formed[rec.comm[i]] else None
         if ch == HOTLINE and d.hotline_direct:  # a call reaches the command directly
-            delay: float | None = reporting.report_delay(chain, True, now, self.hop_first[phase][i], 0.0, branch,
+            delay: float | None = reporting.report_delay(chain, True, now, self.hop_first[k][i], 0.0, branch,
                                                          self.link_until[g])
         else:
-            delay = reporting.route(chain, c, rec.sev[i], self.r_comply[i], now, self.hop_first[phase][i],
-                                    self.hop_sum[phase][i], branch, self.link_until[g])
+            delay = reporting.route(chain, c, rec.sev[i], self.r_comply[i], now, self.hop_first[k][i],
+                                    self.hop_sum[k][i], branch, self.link_until[g])
         if delay is None:
             eng.note("unreported", i)
             # the hotline may still be called: a resident rings later than the grid worker kept quiet

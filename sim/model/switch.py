@@ -7,7 +7,8 @@ switch: `threshold` after enough such reports, `scheduled` at a set time, `warni
 the hazard (a level at T − 24 h, a higher one as it nears), `never` not at all. An order by hand (a
 drill's `activate` or `level` inject) goes straight to the switch under any rule. Once no trigger report
 has come for `deactivation_quiet_min` since the last one or the last declaration, the level steps down one
-at a time, every `step_down_min`, to peacetime. The registry `RULES` is the one list of names; the
+at a time, every `step_down_min`, to peacetime (never before a forecast hazard is over). The registry
+`RULES` is the one list of names; the
 schema's `ActivationRuleName` must name exactly these.
 """
 
@@ -44,6 +45,8 @@ def level_rules(sc: Scenario, k: int) -> Level:
 
 class ActivationRule(Protocol):
     name: str
+    #: no stepping down before this minute (a forecast's hazard is not over yet)
+    hold_until: float
 
     def start(self, switch: Switch) -> None: ...
 
@@ -58,6 +61,7 @@ class Threshold:
     after the decision delay."""
 
     name = "threshold"
+    hold_until = -INF
 
     def __init__(self, sc: Scenario):
         rules = sc.switch
@@ -87,6 +91,7 @@ class Scheduled:
     """Declare `scheduled_level` at a set time, with no decision delay on top."""
 
     name = "scheduled"
+    hold_until = -INF
 
     def __init__(self, sc: Scenario):
         self.at, self.level = sc.switch.scheduled_min, level_number(sc.switch.scheduled_level)
@@ -112,6 +117,7 @@ class Warning:
         hz = sc.incidents.hazards[fc.hazard] if fc.hazard < len(sc.incidents.hazards) else None
         self.steps = ([] if hz is None else
                       [(max(0.0, hz.start_min - s.before_onset_min), level_number(s.level)) for s in fc.steps])
+        self.hold_until = hz.start_min + hz.duration_min if hz is not None else -INF
 
     def start(self, switch: Switch) -> None:
         for t, level in self.steps:
@@ -128,6 +134,7 @@ class Never:
     """No rule fires: the baseline of a what-if study, or a drill that leaves activation to its injects."""
 
     name = "never"
+    hold_until = -INF
 
     def __init__(self, sc: Scenario):
         pass
@@ -229,7 +236,7 @@ class Switch:
             return
         quiet = self.rules.deactivation_quiet_min
         assert quiet is not None
-        due = max(self.last_trigger, self.last_change) + quiet
+        due = max(self.last_trigger, self.last_change, self.rule.hold_until) + quiet
         if self.stepping:
             due = max(self.last_trigger + quiet, self.last_change + self.rules.step_down_min)
         now = self.eng.now

@@ -132,6 +132,7 @@ class Tasks:
         self.finish: Callable[[int], None] = _unset  # the dispatch desk's `finish` (a post's holder relieved)
         self.replan: Callable[[int], None] = _unset  # the desk's `replan` (a job's work changed)
         self.started: dict[int, float] = {}
+        self.planned = {KINDS.index(t) for lv in sc.levels.values() for t in lv.tasks}  # what any level starts
         self.jobs: dict[int, list[int]] = {EVACUATION: [], POSTS: [], WARNINGS: []}
         self.snap: dict[str, float] = {}
         ps = sc.tasks.posts
@@ -275,6 +276,16 @@ class Tasks:
         if self.rec.t_close[i] != self.rec.t_close[i]:
             self.finish(i)
 
+    def tired(self, i: int) -> None:
+        """The holder of post job i must rest: they leave now, and a relief is called if none is yet."""
+        slot = self.slot_of.get(i)
+        if slot is None or self.rec.t_close[i] == self.rec.t_close[i]:
+            return
+        self.finish(i)
+        jobs = self.slot_jobs[slot]
+        if jobs[-1] == i and self.eng.now < self.window[1]:
+            self._relief(slot)
+
     def _posts_over(self) -> None:
         """The window is over: everyone on post goes, and reliefs still wanted are called off."""
         for jobs in self.slot_jobs:
@@ -334,7 +345,7 @@ class Tasks:
         nan = math.nan
         plan = self.plan
         out: dict[str, float] = {}
-        residents = float(plan.residents[plan.grids].sum()) if len(plan.grids) else 0.0
+        residents = float(plan.residents[plan.grids].sum()) if len(plan.grids) and EVACUATION in self.planned else 0.0
         out["evacuation.residents"] = residents
         if residents:
             out["evacuation.moved_by_deadline_share"] = self.snap.get("evacuation.moved_by_deadline", 0.0) / residents
@@ -345,13 +356,13 @@ class Tasks:
         else:
             for k in ("moved_by_deadline_share", "in_place_at_onset", "without_place", "done_min"):
                 out[f"evacuation.{k}"] = nan
-        hh = float(plan.households[plan.grids].sum()) if len(plan.grids) else 0.0
+        hh = float(plan.households[plan.grids].sum()) if len(plan.grids) and WARNINGS in self.planned else 0.0
         out["warnings.households"] = hh
         out["warnings.warned_by_deadline_share"] = (self.snap.get("warnings.warned_by_deadline", 0.0) / hh
                                                     if hh else nan)
         w0, w1 = self.window[0], min(self.window[1], end)
         people = len(plan.sites) * self.sc.tasks.posts.people
-        need = people * max(0.0, w1 - w0) / 60.0 if len(plan.grids) else 0.0
+        need = people * max(0.0, w1 - w0) / 60.0 if len(plan.grids) and POSTS in self.planned else 0.0
         out["posts.post_hours"] = need
         if need:
             covered = sum(self._covered(jobs, w0, w1) for jobs in self.slot_jobs) / 60.0

@@ -87,11 +87,12 @@ class Level(Strict):
 
 def _default_levels() -> dict[LevelName, Level]:
     return {
+        # the alert levels keep the everyday reporting chain; flat command comes with II and I
         "IV": Level(mobilise=Mobilise(grid_worker=0.25, town_team=0.25, village_team=0.5, resident_team=1.0),
-                    patrol_share=0.25, tasks=["warnings"]),
+                    reporting="peacetime", patrol_share=0.25, tasks=["warnings"]),
         "III": Level(mobilise=Mobilise(grid_worker=0.5, town_team=0.5, village_team=1.0, group_team=0.5,
                                        resident_team=1.0, agency_team=0.25, party_member=0.5),
-                     patrol_share=0.5, tasks=["warnings", "posts"]),
+                     reporting="peacetime", patrol_share=0.5, tasks=["warnings", "posts"]),
         "II": Level(mobilise=Mobilise(grid_worker=1.0, town_team=1.0, village_team=1.0, group_team=1.0,
                                       resident_team=1.0, agency_team=0.5, party_member=1.0),
                     patrol_share=0.75, tasks=["warnings", "posts", "evacuation"]),
@@ -203,6 +204,7 @@ class Allocation(Strict):
 
 
 def _shift_forces() -> list[ForceName]:
+    # grid workers here are the part-timers called up: the standing staff keep their own hours
     return ["grid_worker", "town_team", "village_team", "group_team", "resident_team", "agency_team"]
 
 
@@ -222,6 +224,7 @@ class Fatigue(Strict):
     slowdown_per_hour: NonNeg = 0.05
     max_on_min: Pos | None = 1080.0
     rest_min: Pos = 480.0
+    debt_per_hour: NonNeg = 0.5
     forces: list[ForceName] = Field(default_factory=_shift_forces)
 
 

@@ -130,6 +130,7 @@ class GridWorkers(Strict):
     absence_share: Prob = 0.1
     ab_backup: bool = True
     deputy_leaders_per_grid: NonNeg = 0.0
+    deputy_leaders_per_group: NonNeg = 0.0
     deputy_effort: Prob = 0.05
     call_up_share: Prob = 0.0
     call_up_delay_mean_min: NonNeg = 60.0
