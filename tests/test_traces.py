@@ -154,7 +154,7 @@ def test_agency_squad_arrives_after_activation(write_scenario, staging, in_place
     assert c["dispatched_min"][0] == in_place
     assert c["first_arrival_min"][0] == in_place + 5.0
     times, counts = res.mobilisation["agency_team"]
-    assert times.tolist() == [in_place, in_place] and counts.tolist() == [1.0, 2.0]
+    assert times.tolist() == [in_place] and counts.tolist() == [2.0]  # the squad comes on in one step
 
 
 def test_party_members_report_in_place_and_form_a_branch(write_scenario):

@@ -47,14 +47,16 @@ class TownCommand:
         if not desk.scoped():
             return
         T = len(self.terr.town_ids)
+        waiting = [self.waiting.town_n.get(t, 0) for t in range(T)]
+        backlog = [t for t in range(T) if waiting[t] >= self.rules.min_backlog]
+        if not backlog:  # nothing waits anywhere to speak of: no need to look at who is free
+            return
         free_in: list[list[int]] = [[] for _ in range(T)]
         for u in sorted(self.pool.free_units):
             t = self.pool.town[u]
             if t >= 0:
                 free_in[t].append(u)
-        waiting = [self.waiting.town_n.get(t, 0) for t in range(T)]
-        short = sorted((t for t in range(T) if waiting[t] >= self.rules.min_backlog and not free_in[t]),
-                       key=lambda t: (-waiting[t], t))
+        short = sorted((t for t in backlog if not free_in[t]), key=lambda t: (-waiting[t], t))
         moved = 0
         for t in short:
             groups = self.waiting.groups_in(t)

@@ -367,6 +367,47 @@ class Dispatcher:
             self.eng.note("on_duty", FORCES[pool.force[u]], u, self.loc_name(pool.home[u]))
         self.unit_free(u)
 
+    def units_on(self, units: list[int], epoch: int) -> list[int]:
+        """Several units come on duty at once (a shift, people back from rest): those that could."""
+        pool, now = self.pool, self.eng.now
+        if epoch != self.switch.epoch:
+            return []
+        came = [u for u in units if not pool.on[u] and pool.blocked[u] <= now]
+        counts: dict[int, int] = {}
+        log = self.eng.log
+        for u in came:
+            pool.on[u] = True
+            pool.loc[u] = pool.home[u]
+            f = pool.force[u]
+            counts[f] = counts.get(f, 0) + 1
+            if log is not None:
+                self.eng.note("on_duty", FORCES[f], u, self.loc_name(pool.home[u]))
+        for f, k in counts.items():
+            self.mob.append((now, f, k))
+        for u in came:
+            if self.waiting.n:
+                self.unit_free(u)
+            else:
+                pool.put(u)
+        return came
+
+    def units_off(self, units: list[int]) -> None:
+        """Several idle units go off duty at once."""
+        pool, now = self.pool, self.eng.now
+        counts: dict[int, int] = {}
+        log = self.eng.log
+        for u in units:
+            pool.on[u] = False
+            pool.take(u)
+            self.free_token[u] += 1
+            f = pool.force[u]
+            counts[f] = counts.get(f, 0) + 1
+            if log is not None:
+                self.eng.note("off_duty", FORCES[f], u)
+            self.duty.went_off(u)
+        for f, k in counts.items():
+            self.mob.append((now, f, -k))
+
     def unit_off(self, u: int) -> None:
         pool = self.pool
         pool.on[u] = False

@@ -141,17 +141,18 @@ class Duty:
         when they are done: the desk asks `wanted` at release). Returns those that came on."""
         desk = self.desk
         assert desk is not None
-        pool = self.pool
-        came = []
+        pool, wanted = self.pool, self.wanted
+        on, free = pool.on, pool.is_free
+        come, go = [], []
         for u in units:
-            if self.wanted(u):
-                if not pool.on[u]:
-                    desk.unit_on(u, self.switch.epoch)
-                    if pool.on[u]:
-                        came.append(u)
-            elif pool.on[u] and pool.is_free[u]:
-                desk.unit_off(u)
-        return came
+            if wanted(u):
+                if not on[u]:
+                    come.append(u)
+            elif on[u] and free[u]:
+                go.append(u)
+        if go:
+            desk.units_off(go)
+        return desk.units_on(come, self.switch.epoch) if come else []
 
     def speed(self, u: int) -> float:
         """Work speed late in a stint (1 before the onset, which sleep debt brings forward)."""

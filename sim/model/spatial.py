@@ -9,7 +9,7 @@ way the answer is exact: the k smallest (travel minutes, member) pairs, ties bro
 
 from __future__ import annotations
 
-import heapq
+import bisect
 import math
 
 #: at or below this many members a plain scan beats visiting cells
@@ -59,29 +59,34 @@ class SpatialIndex:
     def __init__(self, geo: Geometry):
         self.geo = geo
         self.cells: dict[int, set[int]] = {}  # cell key -> sites with members
-        self.sites: dict[int, set[int]] = {}  # site -> its members
+        self.sites: dict[int, list[int]] = {}  # site -> its members, in order
         self.site_of: dict[int, int] = {}  # member -> site
         self.n = 0
 
     def add(self, m: int, site: int) -> None:
         members = self.sites.get(site)
         if members is None:
-            self.sites[site] = {m}
+            self.sites[site] = [m]
             key = self.geo.key[site]
             cell = self.cells.get(key)
             if cell is None:
                 self.cells[key] = {site}
             else:
                 cell.add(site)
+        elif m > members[-1]:
+            members.append(m)
         else:
-            members.add(m)
+            bisect.insort(members, m)
         self.site_of[m] = site
         self.n += 1
 
     def remove(self, m: int) -> None:
         site = self.site_of.pop(m)
         members = self.sites[site]
-        members.discard(m)
+        if len(members) == 1:
+            members.clear()
+        else:
+            del members[bisect.bisect_left(members, m)]
         if not members:
             del self.sites[site]
             key = self.geo.key[site]
@@ -97,9 +102,9 @@ class SpatialIndex:
     def __len__(self) -> int:
         return self.n
 
-    def at(self, site: int) -> set[int]:
-        """The members at one site."""
-        return self.sites.get(site, set())
+    def at(self, site: int) -> list[int]:
+        """The members at one site, in order."""
+        return self.sites.get(site, [])
 
     def nearest(self, loc: int, k: int) -> list[tuple[float, int]]:
         """The k smallest (travel minutes, member) from a location, in order."""
@@ -153,7 +158,7 @@ class SpatialIndex:
             for t, site in found:
                 if t > t0:
                     break
-                m = min(sites[site])
+                m = sites[site][0]
                 if best < 0 or m < best:
                     best = m
             return [(t0, best)]
@@ -161,15 +166,14 @@ class SpatialIndex:
         for t, site in found:
             if len(out) >= k and t > out[k - 1][0]:
                 break
-            members = sites[site]
-            out.extend((t, m) for m in (members if len(members) <= k else heapq.nsmallest(k, members)))
+            out.extend((t, m) for m in sites[site][:k])
             if len(out) >= k:
                 out.sort()
         out.sort()
         return out[:k]
 
 
-def _kth(found: list[tuple[float, int]], sites: dict[int, set[int]], k: int) -> float:
+def _kth(found: list[tuple[float, int]], sites: dict[int, list[int]], k: int) -> float:
     """The travel time of the k-th member, sites taken in order (found is sorted)."""
     have = 0
     for t, site in found:
