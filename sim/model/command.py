@@ -49,14 +49,15 @@ class TownCommand:
         T = len(self.terr.town_ids)
         waiting = [self.waiting.town_n.get(t, 0) for t in range(T)]
         backlog = [t for t in range(T) if waiting[t] >= self.rules.min_backlog]
-        if not backlog:  # nothing waits anywhere to speak of: no need to look at who is free
-            return
+        free_town = self.pool.free_town
+        short = sorted((t for t in backlog if not free_town[t]), key=lambda t: (-waiting[t], t))
+        if not short or not any(free_town[d] for d in range(T) if waiting[d] == 0):
+            return  # no town waits with nobody free, or nobody could be spared: no need to look at who is free
         free_in: list[list[int]] = [[] for _ in range(T)]
         for u in sorted(self.pool.free_units):
             t = self.pool.town[u]
             if t >= 0:
                 free_in[t].append(u)
-        short = sorted((t for t in backlog if not free_in[t]), key=lambda t: (-waiting[t], t))
         moved = 0
         for t in short:
             groups = self.waiting.groups_in(t)

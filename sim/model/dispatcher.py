@@ -398,7 +398,7 @@ class Dispatcher:
         log = self.eng.log
         for u in units:
             pool.on[u] = False
-            pool.take(u)
+            pool.take(u, parking=True)
             self.free_token[u] += 1
             f = pool.force[u]
             counts[f] = counts.get(f, 0) + 1

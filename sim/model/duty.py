@@ -224,10 +224,27 @@ class Duty:
             self.eng.at(t, self._turn, units, epoch)
 
     def _turn(self, units: list[int], epoch: int) -> None:
-        """A change of shift: crews going off leave when done, crews coming on start a stint."""
+        """A change of shift: crews going off leave when done, crews coming on start a stint. The same as
+        `refresh(units)`, with the crew's turn worked out once per crew rather than once per person."""
         if epoch != self.switch.epoch:
             return
-        self._stints(self.refresh(units), self.eng.now)
+        desk = self.desk
+        assert desk is not None
+        now, pool, crew = self.eng.now, self.pool, self.crew
+        crew_on = [self._crew_on(c, now) for c in range(max(crew, default=0) + 1)]
+        on, free, blocked, rest, tired = pool.on, pool.is_free, pool.blocked, self.rest_until, self.tired
+        called, due = self.called, pool.due
+        come, go = [], []
+        for u in units:
+            if crew_on[crew[u]] and called[u] and due[u] <= now and blocked[u] <= now and rest[u] <= now \
+                    and not tired[u]:
+                if not on[u]:
+                    come.append(u)
+            elif on[u] and free[u]:
+                go.append(u)
+        if go:
+            desk.units_off(go)
+        self._stints(desk.units_on(come, self.switch.epoch) if come else [], now)
 
     def _stints(self, units: list[int], now: float) -> None:
         """A stint starts for these units now: fatigue counts from here, rest beyond `rest_min` repays sleep

@@ -56,6 +56,7 @@ class ResponderPool:
         self.spot: dict[int, set[int]] = {}  # location -> free units of the on-the-spot force there
         self.n_free = 0
         self.free_units: set[int] = set()
+        self.free_town = [0] * (n_towns + 1)  # free units per town, the last for the district's own
         # only the indexes of the scope in force are kept, the per-town ones while towns command and the
         # district's otherwise (`set_scope`): each query needs just one of them
         self.towns_live = town_scope
@@ -80,6 +81,7 @@ class ResponderPool:
         self.is_free[u] = True
         self.n_free += 1
         self.free_units.add(u)
+        self.free_town[self.town[u]] += 1
         self._index(u)
         if self.idle is not None:
             t = self.town[u]
@@ -96,20 +98,23 @@ class ResponderPool:
             else:
                 here.add(u)
 
-    def take(self, u: int) -> None:
-        """Acquire a unit (it stays on duty, now busy); a unit not free is left alone."""
+    def take(self, u: int, parking: bool = False) -> None:
+        """Acquire a unit (it stays on duty, now busy); a unit not free is left alone. `parking`: it goes
+        off duty where it stands, and its place in the indexes is kept for its return."""
         if not self.is_free[u]:
             return
         self.is_free[u] = False
         self.n_free -= 1
         self.free_units.discard(u)
+        self.free_town[self.town[u]] -= 1
         t = self.town[u]
         towns_live = self.towns_live
         for g in self.unit_groups[u]:
-            if towns_live:
-                self.by_town[g][t if t >= 0 else self.n_towns].remove(u)
+            idx = self.by_town[g][t if t >= 0 else self.n_towns] if towns_live else self.district[g]
+            if parking:
+                idx.park(u)
             else:
-                self.district[g].remove(u)
+                idx.remove(u)
             if self.idle is not None:
                 del self.idle[g][u]
                 if self.town_scope:

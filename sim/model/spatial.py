@@ -54,7 +54,7 @@ class SpatialIndex:
     """Members at sites (locations), sites in cells: co-located members (a squad at a command post, a team
     at its seat) cost one distance between them."""
 
-    __slots__ = ("geo", "cells", "sites", "site_of", "n")
+    __slots__ = ("geo", "cells", "sites", "site_of", "n", "parked", "parked_at")
 
     def __init__(self, geo: Geometry):
         self.geo = geo
@@ -62,8 +62,45 @@ class SpatialIndex:
         self.sites: dict[int, list[int]] = {}  # site -> its members, in order
         self.site_of: dict[int, int] = {}  # member -> site
         self.n = 0
+        # members set aside (`park`) but not yet removed, and how many per site: a crew that goes off duty
+        # and comes back where it was costs a flag each way, and a search drops them when it meets them
+        self.parked: set[int] = set()
+        self.parked_at: dict[int, int] = {}
+
+    def park(self, m: int) -> None:
+        """Leave m out of every answer from now on, as `remove` would, but keep its place for `add`."""
+        if m in self.parked:
+            return
+        self.parked.add(m)
+        site = self.site_of[m]
+        self.parked_at[site] = self.parked_at.get(site, 0) + 1
+
+    def _unpark(self, m: int) -> None:
+        self.parked.discard(m)
+        site = self.site_of[m]
+        left = self.parked_at[site] - 1
+        if left:
+            self.parked_at[site] = left
+        else:
+            del self.parked_at[site]
+
+    def _purge(self, site: int) -> None:
+        """Remove the parked members of one site for good."""
+        members = [m for m in self.sites[site] if m in self.parked]
+        for m in members:
+            self.remove(m)
+
+    def _purge_cell(self, cell: set[int]) -> None:
+        parked_at = self.parked_at
+        for site in [s for s in cell if s in parked_at]:
+            self._purge(site)
 
     def add(self, m: int, site: int) -> None:
+        if m in self.parked:
+            if self.site_of[m] == site:
+                self._unpark(m)
+                return
+            self.remove(m)
         members = self.sites.get(site)
         if members is None:
             self.sites[site] = [m]
@@ -81,6 +118,8 @@ class SpatialIndex:
         self.n += 1
 
     def remove(self, m: int) -> None:
+        if m in self.parked:
+            self._unpark(m)
         site = self.site_of.pop(m)
         members = self.sites[site]
         if len(members) == 1:
@@ -97,19 +136,22 @@ class SpatialIndex:
         self.n -= 1
 
     def __contains__(self, m: int) -> bool:
-        return m in self.site_of
+        return m in self.site_of and m not in self.parked
 
     def __len__(self) -> int:
-        return self.n
+        return self.n - len(self.parked)
 
     def at(self, site: int) -> list[int]:
         """The members at one site, in order."""
+        if site in self.parked_at:
+            self._purge(site)
         return self.sites.get(site, [])
 
     def nearest(self, loc: int, k: int) -> list[tuple[float, int]]:
         """The k smallest (travel minutes, member) from a location, in order."""
         if self.n == 0 or k <= 0:
             return []
+        parked_at = self.parked_at
         if len(self.sites) <= LINEAR:
             return self._take(self._scan(loc), k)
         g = self.geo
@@ -126,6 +168,9 @@ class SpatialIndex:
                 return self._take(self._scan(loc), k)
             for key in _ring(ix0, iy0, r, nx, ny):
                 cell = cells.get(key)
+                if cell and parked_at:
+                    self._purge_cell(cell)
+                    cell = cells.get(key)
                 if cell:
                     for site in cell:
                         found.append((setup + per_km * hypot(xs[site] - x, ys[site] - y), site))
@@ -133,7 +178,7 @@ class SpatialIndex:
             edge = g.edge(loc, r)
             if edge == math.inf:
                 found.sort()
-                return self._take(found, k)
+                return self._take(found, k) if found else []
             if have >= k:
                 found.sort()
                 # members outside the square searched are at least `edge` away (a hair less, for rounding)
@@ -142,6 +187,8 @@ class SpatialIndex:
             r += 1
 
     def _scan(self, loc: int) -> list[tuple[float, int]]:
+        for site in list(self.parked_at):
+            self._purge(site)
         g = self.geo
         setup, per_km, hypot, xs, ys = g.setup, g.per_km, math.hypot, g.xs, g.ys
         x, y = xs[loc], ys[loc]
@@ -153,6 +200,8 @@ class SpatialIndex:
         """The k best (travel, member) from sites sorted by travel: every site as near as the k-th member's
         is expanded, so ties across sites go to the lower member number."""
         sites = self.sites
+        if not found:
+            return []
         if k == 1:  # the lowest member among the sites tied for nearest
             t0, best = found[0][0], -1
             for t, site in found:
