@@ -3,8 +3,11 @@
     .venv/bin/python benchmarks/bench_scale.py [--scales 1,2,4,8,16] [--reps 3] [--repeats 3]
                                               [--baseline a9691e6] [--baseline-max-scale 8]
 
-Scaling ×s multiplies the towns, communities, grids, full- and part-time grid workers, party members and
-the winter storm's rate by s, and the extent by √s (the same density); the agencies stay as they are.
+Scaling ×s multiplies the towns, communities, grids, full-time grid workers, party members and the winter
+storm's rate by s, and the extent by √s (the same density); see `overrides` for what differs between the
+baseline's Pingcheng and today's. Each side runs its own scenario file: the baseline predates the emergency
+operations, so base / this compares a replication of the old model with one of today's, operations and
+all, not like with like (benchmarks/bench_ops.py prices the operations).
 Each measurement is a fresh interpreter (one per code version and scale) that builds the model, runs
 `--reps` replications and reports: build seconds, seconds per replication (median), incidents and SimPy
 events per replication, units (responders plus party members) and peak RSS. The two code versions are
@@ -30,7 +33,6 @@ import tarfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PINGCHENG = ROOT / "scenarios" / "pingcheng.yaml"
 
 # Runs in a fresh interpreter with the code version first on sys.path; prints one JSON line.
 CHILD = r"""
@@ -59,17 +61,23 @@ print(json.dumps({"build_s": build, "rep_s": times, "events": events, "incidents
 """
 
 
-def overrides(s: int) -> list[str]:
-    return [f"territory.generator.towns={18 * s}", f"territory.generator.communities={155 * s}",
-            f"territory.generator.grids={1529 * s}", f"territory.generator.extent_km={16 * math.sqrt(s):.6f}",
-            f"forces.grid_workers.full_time={1529 * s}", f"forces.grid_workers.part_time={487 * s}",
-            f"forces.party_members.total={13400 * s}", f"incidents.hazards.0.rate_per_hour={40 * s}"]
+def overrides(s: int, side: str) -> list[str]:
+    """The district ×s. The baseline's Pingcheng (before the emergency operations) counted the 487 compound
+    secretaries as part-time grid workers and kept its 90 agencies at every scale; today's has none of
+    those part-timers, and its agencies grow with the district (×s), since their posts do."""
+    out = [f"territory.generator.towns={18 * s}", f"territory.generator.communities={155 * s}",
+           f"territory.generator.grids={1529 * s}", f"territory.generator.extent_km={16 * math.sqrt(s):.6f}",
+           f"forces.grid_workers.full_time={1529 * s}", f"forces.party_members.total={13400 * s}",
+           f"incidents.hazards.0.rate_per_hour={40 * s}"]
+    if side == "base":
+        return out + [f"forces.grid_workers.part_time={487 * s}"]
+    return out + [f"forces.agencies.count={90 * s}"]
 
 
 def baseline_tree(ref: str) -> Path:
     out = ROOT / "results" / f"baseline-{ref}"
-    if not (out / "sim").is_dir():
-        data = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "sim"], check=True,
+    if not (out / "scenarios").is_dir():
+        data = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "sim", "scenarios"], check=True,
                               capture_output=True).stdout
         out.mkdir(parents=True, exist_ok=True)
         with tarfile.open(fileobj=io.BytesIO(data)) as tar:
@@ -77,11 +85,13 @@ def baseline_tree(ref: str) -> Path:
     return out
 
 
-def measure(code: Path, s: int, reps: int) -> dict:
+def measure(code: Path, s: int, reps: int, side: str) -> dict:
+    """Each side runs its own code on its own Pingcheng (the scenario file of that commit)."""
     env = dict(os.environ, PYTHONHASHSEED="0")
     env.pop("PYTHONPATH", None)
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(code), str(PINGCHENG), str(reps),
-                           json.dumps(overrides(s))], capture_output=True, text=True, env=env, check=True)
+    scenario = code / "scenarios" / "pingcheng.yaml"
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(code), str(scenario), str(reps),
+                           json.dumps(overrides(s, side))], capture_output=True, text=True, env=env, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -106,7 +116,7 @@ def main() -> int:
             for side in order:
                 if side == "base" and s > args.baseline_max_scale:
                     continue
-                r = measure(sides[side], s, args.reps)
+                r = measure(sides[side], s, args.reps, side)
                 runs[side][s].append(r)
                 print(f"repeat {rep} x{s} {side}: build {r['build_s']:.2f} s, "
                       f"rep {statistics.median(r['rep_s']):.3f} s, rss {r['rss_mib']:.0f} MiB", flush=True)

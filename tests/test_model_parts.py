@@ -23,7 +23,7 @@ def brute(xs, ys, members: dict[int, int], loc: int, k: int, setup: float, per_k
 @pytest.mark.parametrize("n_sites,n_members", [(5, 8), (40, 30), (400, 900), (400, 40)])
 def test_nearest_search_is_exact(n_sites, n_members):
     """Against a brute-force sort of every member, for many points and k, with co-located members and
-    members added and removed."""
+    members added, removed, parked (off duty, left in place) and back."""
     rng = random.Random(n_sites * 1000 + n_members)
     xs = [rng.uniform(0, 10) for _ in range(n_sites)]
     ys = [rng.uniform(0, 6) for _ in range(n_sites)]
@@ -35,7 +35,8 @@ def test_nearest_search_is_exact(n_sites, n_members):
         s = rng.randrange(n_sites)
         idx.add(m, s)
         members[m] = s
-    for step in range(200):
+    parked: dict[int, int] = {}  # off duty, their place kept
+    for step in range(300):
         if step % 3 == 0 and members:  # take one away, add another
             m = rng.choice(sorted(members))
             idx.remove(m)
@@ -44,8 +45,25 @@ def test_nearest_search_is_exact(n_sites, n_members):
             s = rng.randrange(n_sites)
             idx.add(new, s)
             members[new] = s
+        if step % 3 == 1 and members:  # one goes off duty where it stands
+            m = rng.choice(sorted(members))
+            idx.park(m)
+            parked[m] = members.pop(m)
+            assert m not in idx
+        if step % 5 == 2 and parked:  # one comes back: where it was, elsewhere, or is gone for good
+            m = rng.choice(sorted(parked))
+            s = parked.pop(m)
+            how = rng.randrange(3)
+            if how == 2:
+                idx.remove(m)
+            else:
+                s = s if how == 0 else rng.randrange(n_sites)
+                idx.add(m, s)
+                members[m] = s
         loc, k = rng.randrange(n_sites), rng.choice([1, 2, 3, 7])
         assert idx.nearest(loc, k) == brute(xs, ys, members, loc, k, 3.0, 1.7), (step, loc, k)
+        site = rng.randrange(n_sites)
+        assert idx.at(site) == sorted(m for m, s in members.items() if s == site)
     assert len(idx) == len(members)
 
 

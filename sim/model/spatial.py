@@ -120,6 +120,8 @@ class SpatialIndex:
     def remove(self, m: int) -> None:
         if m in self.parked:
             self._unpark(m)
+        elif m not in self.site_of:  # parked, and since dropped by a search
+            return
         site = self.site_of.pop(m)
         members = self.sites[site]
         if len(members) == 1:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from sim import safeyaml
 from sim.errors import Problem, ScenarioError
 from sim.files import MAX_YAML_BYTES, FileRefused, named_file_problem, path_problem, read_bytes_limited
+from sim.scenario.operations import CLOCK_FIELDS, CLOCK_HINT, CLOCK_PATTERN
 from sim.scenario.schema import Scenario, unwrap_type
 
 Loc = tuple[Any, ...]
@@ -315,6 +316,11 @@ def problems_from_validation(exc: ValidationError, origins: Origins, file: str,
             msg = "a true/false value is not a number; write a number"
         elif err["type"] in ("int_type", "int_from_float") and isinstance(value, float):
             msg = "must be a whole number, written without a decimal point (e.g. 3, not 3.0)"
+        elif err["type"] == "float_type" and isinstance(value, str) and loc and loc[-1] in CLOCK_FIELDS \
+                and root is Scenario:
+            msg = CLOCK_HINT
+        elif err["type"] == "string_pattern_mismatch" and err.get("ctx", {}).get("pattern") == CLOCK_PATTERN:
+            msg = "must be a clock time HH:MM, from 00:00 to 23:59"
         elif err["type"] in ("int_type", "float_type") and isinstance(value, str):
             msg = f"must be a number, not text (remove the quotes); {msg[0].lower()}{msg[1:]}"
         elif err["type"] in ("value_error", "assertion_error"):

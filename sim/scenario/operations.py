@@ -40,7 +40,8 @@ def clock_minutes(text: str) -> tuple[int | None, int]:
     return day, int(m.group(2)) * 60 + int(m.group(3))
 
 
-ClockText = Annotated[str, Field(pattern=r"^([01]?\d|2[0-3]):[0-5]\d$")]
+CLOCK_PATTERN = r"^([01]?\d|2[0-3]):[0-5]\d$"
+ClockText = Annotated[str, Field(pattern=CLOCK_PATTERN)]
 
 
 class Clock(Strict):
@@ -238,6 +239,11 @@ class Transfers(Strict):
     max_units: Count = 10
 
 
+#: what a time that may be written as a clock time must be, for the message on a bad one
+CLOCK_HINT = "must be minutes from the start of the run or a clock time (HH:MM, or day N HH:MM with day 1 the first)"
+CLOCK_FIELDS = ("start_min", "scheduled_min")
+
+
 def parse_clock_fields(data: Any) -> Any:
     """Scenario times written as clock times become minutes from the start of the run (in place)."""
     if not isinstance(data, dict):
@@ -252,7 +258,10 @@ def parse_clock_fields(data: Any) -> Any:
     def conv(v: Any) -> Any:
         if not isinstance(v, str):
             return v
-        day, minute = clock_minutes(v)
+        try:
+            day, minute = clock_minutes(v)
+        except ValueError:
+            return v  # left as written: the field reports it, by its name (`CLOCK_HINT`)
         if day is None:  # the first such time at or after the start
             return float(minute - start_min if minute >= start_min else minute - start_min + 1440)
         return float((day - 1) * 1440 + minute - start_min)
