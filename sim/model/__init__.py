@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.model.dispatch import POLICIES, DispatchPolicy, make_policy
+from sim.model.engine import quiet_collector
 from sim.model.forces import agency_rows, build_forces
 from sim.model.incidents import SOURCES, generate_incidents
 from sim.model.injects import drill_injects
@@ -69,10 +70,11 @@ def run_replication(model: Model, replication: int, policy: DispatchPolicy | Non
                     trace: bool = False) -> ReplicationResult:
     """Run replication `replication` (0-based); its random inputs depend only on the seed and this index."""
     sc = model.scenario
-    incidents = generate_incidents(sc, model.territory, replication, model.trace)
-    forces = build_forces(sc, model.territory, replication, model.need)
-    return Replication(sc, model.territory, incidents, forces, replication, model.plan, policy=policy,
-                       trace=trace).run()
+    with quiet_collector():
+        incidents = generate_incidents(sc, model.territory, replication, model.trace)
+        forces = build_forces(sc, model.territory, replication, model.need)
+        return Replication(sc, model.territory, incidents, forces, replication, model.plan, policy=policy,
+                           trace=trace).run()
 
 
 def run_drill(model: Model, drill: Drill, until: float | None = None) -> ReplicationResult:
@@ -82,7 +84,8 @@ def run_drill(model: Model, drill: Drill, until: float | None = None) -> Replica
     incidents = generate_incidents(sc, model.territory, 0, model.trace, injected=rows, labels=labels)
     forces = build_forces(sc, model.territory, 0, model.need)
     rep = Replication(sc, model.territory, incidents, forces, 0, model.plan, trace=True, disruptions=disruptions)
-    return rep.run(until=until)
+    with quiet_collector():
+        return rep.run(until=until)
 
 
 __all__ = ["PHASES", "POLICIES", "SOURCES", "DispatchPolicy", "Model", "Replication", "ReplicationResult",

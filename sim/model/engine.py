@@ -7,11 +7,44 @@ asked for (drills, tests), holds `(minute, event, *detail)` tuples in the order 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import simpy
 from simpy.events import Timeout
+
+_gc_lock = threading.Lock()
+_gc_depth = 0  # replications running in this process (threads): the first sets the collector, the last restores it
+_gc_saved: tuple[int, int, int] = gc.get_threshold()
+#: the collector's first threshold while a replication runs (Python's default is 700): a run allocates
+#: millions of short-lived objects that the collector would otherwise keep scanning
+GC_THRESHOLD0 = 10_000
+
+
+@contextmanager
+def quiet_collector() -> Iterator[None]:
+    """While a replication runs, the cyclic garbage collector leaves alone what existed before it (the
+    model: territory, plan, rosters, frozen with `gc.freeze`) and runs less often. Without this, every
+    full collection rescans the whole model, so the cost per event grew with the district (a ×8 Pingcheng
+    ran about 1.3 times slower per event than ×1). Results are unchanged; garbage is still collected."""
+    global _gc_depth, _gc_saved
+    with _gc_lock:
+        _gc_depth += 1
+        if _gc_depth == 1:
+            _gc_saved = gc.get_threshold()
+            gc.freeze()
+            gc.set_threshold(GC_THRESHOLD0, _gc_saved[1], _gc_saved[2])
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_depth -= 1
+            if _gc_depth == 0:
+                gc.set_threshold(*_gc_saved)
+                gc.unfreeze()
 
 
 class _Call(Timeout):
