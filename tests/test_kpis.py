@@ -111,4 +111,5 @@ def test_every_kpi_is_defined_in_the_docs():
     for name in kpi_names():
         base = name.split(".", 1)[1] if name.split(".")[0] in ("peacetime", "emergency", "hazard") else name
         base = "utilisation.<force>" if base.startswith("utilisation.") else base
+        base = "work_share.<kind>" if base.startswith("work_share.") else base
         assert f"`{base}`" in text, name

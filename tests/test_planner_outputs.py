@@ -11,7 +11,7 @@ import pytest
 
 from sim.cli import main
 from sim.output.compare import compare_runs, why_no_difference
-from sim.output.diagnosis import Use, use_sentence
+from sim.output.diagnosis import Use, elsewhere_sentence, use_sentence
 from sim.output.replay import replay_drill
 from sim.output.run import run_scenario
 from sim.output.terminal import width
@@ -50,6 +50,19 @@ def test_an_unused_force_is_named_with_its_numbers():
     assert use_sentence(u, "en") == ("Agency teams were barely used: they served 34 of 1,277 emergency incidents (2.7 %) "
                                      "and were busy 1.8 % of their time on duty.")
     assert "机关应急队几乎未被使用" in use_sentence(u, "zh")
+
+
+def test_a_force_busy_with_the_operations_is_not_called_unused():
+    """Few incidents served but half the time busy: the tasks took them, and the sentence says so."""
+    u = Use("resident_team", 0.523, 27, 672, "emergency")
+    assert not u.barely and u.elsewhere
+    assert elsewhere_sentence(u, "en") == (
+        "Resident teams served few incidents (27 of 672 emergency incidents, 4.0 %) but were busy 52.3 % of their "
+        "time on duty: the operations (evacuation, posts, warning rounds) took them.")
+    assert "驻村团队参与处置的事件不多" in elsewhere_sentence(u, "zh")
+    # at the boundary: busy just under a fifth of the time, it is barely used after all
+    assert Use("resident_team", 0.199, 27, 672, "emergency").barely
+    assert not Use("resident_team", 0.20, 27, 672, "emergency").barely
 
 
 def test_no_difference_is_explained_and_the_report_says_why(runs, tmp_path, capsys):

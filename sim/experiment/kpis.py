@@ -24,6 +24,13 @@ PHASE_KPIS = ("incidents", "response_mean_min", "response_p50_min", "response_p9
 
 STAGES = ("discovery", "reporting", "dispatch", "travel", "closure")
 
+#: the operations' KPIs (`sim.model.tasks`): NaN where the scenario has no such task
+TASK_KPIS = ("evacuation.residents", "evacuation.moved_by_deadline_share", "evacuation.in_place_at_onset",
+             "evacuation.without_place", "evacuation.done_min", "posts.post_hours", "posts.uncovered_hours",
+             "posts.uncovered_share", "warnings.households", "warnings.warned_by_deadline_share")
+#: what people's working time went on: incidents and each task
+WORK_KINDS = ("incident", "evacuation", "posts", "warnings")
+
 #: the definition of each KPI, in words, for the docs and the reports (`{p}` is a phase or `hazard`)
 DEFINITIONS: dict[str, str] = {
     "incidents": "incidents with onset in the horizon",
@@ -51,6 +58,19 @@ DEFINITIONS: dict[str, str] = {
     "deactivation_min": "minute of the first deactivation (empty if none)",
     "branches_formed": "temporary branches formed",
     "utilisation": "busy minutes of a force over its on-duty minutes (person-minutes)",
+    "evacuation.residents": "vulnerable residents to move (the plan's grids, at the levels that start evacuation)",
+    "evacuation.moved_by_deadline_share": "share of them moved (escorted to a shelter place) by the deadline",
+    "evacuation.in_place_at_onset": "residents still not moved when the hazard began",
+    "evacuation.without_place": "residents with no shelter place left for them (shelters full)",
+    "evacuation.done_min": "minute the last grid's evacuation was done (empty if one never was)",
+    "posts.post_hours": "person-hours the posts needed over their window (sites × people × hours)",
+    "posts.uncovered_hours": "person-hours of that with nobody on post",
+    "posts.uncovered_share": "uncovered person-hours over those needed",
+    "warnings.households": "households to warn door to door (the footprint's, at the levels that start warnings)",
+    "warnings.warned_by_deadline_share": "share of them warned by the deadline",
+    "level_max": "highest response level reached: 0 none, 1 level IV, 2 III, 3 II, 4 I",
+    "transfers": "units the district moved from one town to another",
+    "work_share": "share of the units' person-minutes of work (incidents and tasks) spent on this kind of work",
 }
 
 
@@ -60,7 +80,8 @@ def kpi_names() -> list[str]:
             + ["backlog_at_horizon", "activation_min", "deactivation_min", "branches_formed"]
             + [f"utilisation.{f}" for f in FORCES if f != "party_member"]
             + [f"{p}.{k}" for p in PHASES for k in PHASE_KPIS]
-            + [f"hazard.{k}" for k in PHASE_KPIS])
+            + [f"hazard.{k}" for k in PHASE_KPIS]
+            + list(TASK_KPIS) + ["level_max", "transfers"] + [f"work_share.{k}" for k in WORK_KINDS])
 
 
 def _q(x: np.ndarray, q: float) -> float:
@@ -130,4 +151,12 @@ def replication_kpis(sc: Scenario, r: ReplicationResult) -> dict[str, float]:
     sub = incident_kpis(c, target, c["source"] == SOURCES.index("hazard"), end)  # the emergency's own incidents
     for k in PHASE_KPIS:
         out[f"hazard.{k}"] = sub[k]
+    for k in TASK_KPIS:
+        out[k] = r.tasks.get(k, math.nan)
+    out["level_max"] = r.tasks.get("level_max", math.nan)
+    out["transfers"] = r.tasks.get("transfers", math.nan)
+    work = {k: r.tasks.get(f"busy_min.{k}", 0.0) for k in WORK_KINDS}
+    total = sum(work.values())
+    for k in WORK_KINDS:
+        out[f"work_share.{k}"] = work[k] / total if total > 0 else math.nan
     return out

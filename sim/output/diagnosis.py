@@ -22,6 +22,9 @@ from sim.output.messages import pick
 
 #: below this share of their on-duty time busy, or of the incidents in their scope served, a force is "barely used"
 BARELY = 0.05
+#: busy at least this share of their time on duty, a force that served few incidents was at other work (the
+#: operations: evacuation, posts, warning rounds), not unused
+BUSY = 0.20
 #: scenario keys and what they act on: a force, or a stage of the response
 LEVERS = (("forces.agencies", "agency_team"), ("forces.grid_workers", "grid_worker"), ("forces.teams.town", "town_team"),
           ("forces.teams.village", "village_team"), ("forces.teams.group", "group_team"),
@@ -46,8 +49,14 @@ class Use:
 
     @property
     def barely(self) -> bool:
-        """Served few of the incidents it could have."""
-        return self.scope > 0 and self.share < BARELY
+        """Served few of the incidents it could have, and was not kept busy by other work."""
+        return self.scope > 0 and self.share < BARELY and not self.elsewhere
+
+    @property
+    def elsewhere(self) -> bool:
+        """Served few incidents, but was busy much of its time on duty: the tasks took it."""
+        return (self.scope > 0 and self.share < BARELY and not math.isnan(self.utilisation)
+                and self.utilisation >= BUSY)
 
     @property
     def idle(self) -> bool:
@@ -96,6 +105,16 @@ def use_sentence(u: Use, lang: Lang) -> str:
                 f"（{fmt.number('share', u.share, lang)}）{busy}。")
 
 
+def elsewhere_sentence(u: Use, lang: Lang) -> str:
+    name = term("force", u.force, lang)
+    share, busy = fmt.number("share", u.share, lang), fmt.number("share", u.utilisation, lang)
+    return pick(lang, f"{name[0].upper() + name[1:]} served few incidents ({u.served:,} of "
+                      f"{_incidents(u.scope, u.scope_name, lang)}, {share}) but were busy {busy} of their time on duty: "
+                      "the operations (evacuation, posts, warning rounds) took them.",
+                f"{name}参与处置的事件不多（{_incidents(u.scope, u.scope_name, lang)}中 {u.served:,} 起，{share}），"
+                f"但忙碌时间占在岗时间的 {busy}：主要承担转移、值守、入户通知等任务。")
+
+
 def idle_sentence(idle: list[Use], lang: Lang) -> str:
     items = ", ".join(f"{term('force', u.force, lang)} {fmt.number('share', u.utilisation, lang)}" for u in idle)
     return pick(lang, f"Forces idle most of their time on duty (busy under {BARELY:.0%}): {items}; more of them "
@@ -127,6 +146,7 @@ def run_diagnosis(kpi_means: dict[str, float], inc: pd.DataFrame, lang: Lang = "
         return []
     all_uses = uses(kpi_means, inc)
     out = [use_sentence(u, lang) for u in all_uses if u.barely]
+    out += [elsewhere_sentence(u, lang) for u in all_uses if u.elsewhere]
     idle = [u for u in all_uses if u.idle and not u.barely]
     if idle:
         out.append(idle_sentence(idle, lang))
@@ -173,6 +193,14 @@ def compare_diagnosis(changed: list[str], kpi_means_a: dict[str, float], inc_a: 
         if u is None:
             out.append(pick(lang, f"B changes {key} ({name}), but in A {name} served no incident at all.",
                             f"B 改变了 {key}（{name}），但在 A 中{name}没有参与处置任何事件。"))
+        elif u.elsewhere:
+            out.append(pick(lang, f"B changes {key} ({name}); in A {name} served only {u.served:,} of "
+                                  f"{_incidents(u.scope, u.scope_name, lang)} but were busy "
+                                  f"{fmt.number('share', u.utilisation, lang)} of their time on duty with the operations: "
+                                  "look for the difference in the tasks' KPIs (evacuated, posts uncovered, warned).",
+                            f"B 改变了 {key}（{name}）；在 A 中{name}只参与处置了 {_incidents(u.scope, u.scope_name, lang)}中的 "
+                            f"{u.served:,} 起，但忙碌时间占在岗时间的 {fmt.number('share', u.utilisation, lang)}，主要承担任务："
+                            "差异应看任务指标（按时转移、空岗、按时通知）。"))
         elif u.barely or u.idle:
             busy = ("" if math.isnan(u.utilisation) else
                     pick(lang, f", busy {fmt.number('share', u.utilisation, lang)} of their time on duty",

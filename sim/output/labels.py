@@ -103,6 +103,42 @@ KPIS: dict[str, Base] = {
     "branches_formed": Base("count", "switch",
                             ("temporary branches formed", "Temporary party branches formed at key sites, per replication."),
                             ("临时党支部", "每次重复中在重点区域成立的临时党支部数。")),
+    "level_max": Base("count", "switch",
+                      ("highest response level", "The highest response level reached: 0 none, 1 level IV, 2 level III, 3 level II, 4 level I."),
+                      ("最高响应级别", "达到的最高应急响应级别：0 未启动，1 为Ⅳ级，2 为Ⅲ级，3 为Ⅱ级，4 为Ⅰ级。")),
+    "transfers": Base("count", "switch",
+                      ("units moved between towns", "Units the district moved from a town with people to spare to one with a backlog, per replication."),
+                      ("跨镇调派", "每次重复中区级从有余力的镇调往积压镇的力量数。")),
+    "evacuation.residents": Base("count", "tasks",
+                                 ("residents to evacuate", "Vulnerable residents to move to shelters, per replication."),
+                                 ("需转移人员", "每次重复中需转移至安置点的重点人群人数。")),
+    "evacuation.moved_by_deadline_share": Base("share", "tasks",
+                                               ("evacuated by the deadline", "Share of the vulnerable residents escorted to a shelter place by the evacuation deadline."),
+                                               ("按时转移率", "在转移时限前被护送至安置点的重点人群占比。")),
+    "evacuation.in_place_at_onset": Base("count", "tasks",
+                                         ("still at home when the hazard began", "Vulnerable residents not yet moved when the hazard began, per replication."),
+                                         ("灾害来临时未转移", "每次重复中灾害来临时仍未转移的重点人群人数。")),
+    "evacuation.without_place": Base("count", "tasks",
+                                     ("left without a shelter place", "Vulnerable residents for whom no shelter had a place left, per replication."),
+                                     ("无安置床位", "每次重复中因安置点满员而无处安置的人数。")),
+    "evacuation.done_min": Base("time", "tasks",
+                                ("evacuation finished", "When the last grid's evacuation was done."),
+                                ("转移完成", "最后一个网格完成转移的时刻。")),
+    "posts.post_hours": Base("count", "tasks",
+                             ("post person-hours needed", "Person-hours the posts needed over their window (sites × people on post × hours)."),
+                             ("值守所需人时", "值守点在值守期内所需的人时数（点位×在岗人数×小时）。")),
+    "posts.uncovered_hours": Base("count", "tasks",
+                                  ("post person-hours uncovered", "Person-hours of post duty with nobody there, per replication."),
+                                  ("值守空岗人时", "每次重复中值守点无人在岗的人时数。")),
+    "posts.uncovered_share": Base("share", "tasks",
+                                  ("posts uncovered", "Share of the post person-hours needed with nobody on post."),
+                                  ("空岗率", "值守所需人时中无人在岗的占比。")),
+    "warnings.households": Base("count", "tasks",
+                                ("households to warn", "Households to warn door to door, per replication."),
+                                ("需入户通知户数", "每次重复中需入户通知的户数。")),
+    "warnings.warned_by_deadline_share": Base("share", "tasks",
+                                              ("warned by the deadline", "Share of those households warned by the warning deadline."),
+                                              ("按时通知率", "在通知时限前完成入户通知的户数占比。")),
 }
 
 #: prefixes that narrow a base KPI to some incidents: (English qualifier, Chinese qualifier, meaning)
@@ -118,7 +154,13 @@ FAMILIES: dict[str, Base] = {
     "utilisation": Base("share", "forces",
                         ("utilisation of {x}", "Busy minutes of {x} over their minutes on duty."),
                         ("{x}利用率", "{x}忙碌时间占在岗时间的比例。")),
+    "work_share": Base("share", "tasks",
+                       ("work on {x}", "Share of the responders' working minutes (incidents and tasks; party members in place not counted) spent on {x}."),
+                       ("{x}工作占比", "各力量工作时间（事件与任务，不含就地报到党员）中用于{x}的比例。")),
 }
+
+#: the TERMS group that names the members of each family
+FAMILY_MEMBERS = {"utilisation": "force", "work_share": "task"}
 
 #: names that tables and plots show: group -> name -> (English, Chinese)
 TERMS: dict[str, dict[str, tuple[str, str]]] = {
@@ -192,7 +234,7 @@ def kpi_label(kpi: str, lang: Lang = "en") -> KpiLabel | None:
         return KpiLabel(kpi, name, inner.unit, f"{inner.meaning}{sep}{qm}", inner.kind, inner.group, head, rest)
     if rest and head in FAMILIES:
         fam = FAMILIES[head]
-        group_of_member = {"utilisation": "force"}.get(head, "")
+        group_of_member = FAMILY_MEMBERS[head]
         if rest not in TERMS.get(group_of_member, {rest: ("", "")}):
             return None
         x = term(group_of_member, rest, lang)

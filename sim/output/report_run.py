@@ -51,7 +51,9 @@ def grouped_kpis(kpis: dict[str, Any], lang: Lang, forces: str = "") -> str:
             continue
         rows = {b: v for b, v in rows.items() if any((kpis.get(k) or {}).get("mean") is not None for k in v.values())}
         prefixes = [p for p in ("", *PREFIXES) if any(p in v for v in rows.values())]
-        head = [t("col.kpi", lang), *(term("phase", p or "all", lang) for p in prefixes)]
+        # a group of KPIs with no phase variants (the switch, the tasks) has one column: the mean and its CI
+        head = [t("col.kpi", lang), *((term("phase", p or "all", lang) for p in prefixes) if prefixes != [""]
+                                      else [t("col.value", lang)])]
         body = []
         for base, variants in rows.items():
             lab = kpi_label(base, lang)
