@@ -215,3 +215,51 @@ B,T2,C2,rural,100,3,0,0,0
     assert res.tasks["evacuation.done_min"] == pytest.approx(62 + 8 * 46)
     assert (62.0, "shelter_full", "T1") in res.log
     assert math.isclose(res.tasks["evacuation.in_place_at_onset"], 10 - 2 - (300 - 62) / 46)
+
+
+def test_each_level_reports_by_its_own_rules(write_scenario):
+    """Level IV (from 100) keeps the peacetime route (grid → community → command: 2 hops of 5 min); level I
+    (from 500) reports flat (1 hop of 2 min). An incident at 200 is reported at 210, one at 600 at 602, and
+    one before any level (at 50) at 60; the first two are emergency-phase incidents all the same."""
+    sc = tiny()
+    sc["incidents"]["hazards"] = [{"name": "typhoon", "start_min": 500, "duration_min": 60, "rate_per_hour": 0}]
+    sc["switch"] = {"activation": "warning", "deactivation_quiet_min": None,
+                    "forecast": {"steps": [{"before_onset_min": 400, "level": "IV"},
+                                           {"before_onset_min": 0, "level": "I"}]}}
+    sc["levels"] = {"IV": {"tasks": [], "reporting": "peacetime"}, "I": {"tasks": [], "reporting": "emergency"}}
+    res = run(write_scenario, sc, "50,A,complex,minor,,\n200,A,complex,minor,,\n600,A,complex,minor,,\n")
+    assert res.levels == [(100.0, 1), (500.0, 4)]
+    assert res.incidents["reported_min"].tolist() == [60.0, 210.0, 602.0]
+    assert res.phase.tolist() == [0, 1, 1]
+
+
+def test_a_stint_ends_in_rest_and_sleep_debt_shortens_the_next(write_scenario):
+    """One squad of 5 called up at 0, on duty at 40. The longest stint is 120 min: off at 160, rest 60 min
+    to the next 10-minute mark, back at 220. The first stint ran 60 min past the 60-min onset of tiredness:
+    sleep debt 0.5 × 60 = 30 min, not repaid by a rest of just rest_min, so the next stint is 120 − 30 = 90
+    min: off at 310, back at 370."""
+    sc = tiny()
+    sc["switch"] = {"activation": "scheduled", "scheduled_min": 0, "deactivation_quiet_min": None}
+    sc["levels"] = {"I": {"tasks": []}}
+    sc["forces"]["agencies"] = {"count": 1, "staff_each": 5, "team_ratio": 1.0, "duty_officers_each": 0,
+                                "squad_size": 5, "notify_mean_min": 0, "assemble_mean_min": 40, "assemble_cv": 0,
+                                "staging": "district"}
+    sc["fatigue"] = {"max_on_min": 120, "rest_min": 60, "onset_min": 60, "slowdown_per_hour": 0, "debt_per_hour": 0.5}
+    sc["horizon_min"], sc["drain_min"] = 400, 0
+    res = run(write_scenario, sc)
+    squad = [(e[0], e[1]) for e in res.log if e[1] in ("on_duty", "off_duty") and e[2] == "agency_team" and e[3] == 1]
+    assert squad == [(40.0, "on_duty"), (160.0, "off_duty"), (220.0, "on_duty"), (310.0, "off_duty"),
+                     (370.0, "on_duty")]
+
+
+def test_peacetime_hours_keep_a_worker_off_until_his_day_starts(write_scenario):
+    """The clock starts at 06:00 and grid workers work from 08:00 (minute 120) to midnight. An incident at
+    06:10 is reported at 20 (2 hops of 5) and waits: the worker comes on at 120 and is there at 122; he goes
+    off at midnight (1080) and is back at 08:00 the next day (1560)."""
+    sc = tiny()
+    sc["clock"] = {"start": "06:00"}
+    sc["forces"]["availability"] = {"grid_worker": [0.0] * 8 + [1.0] * 16}
+    res = run(write_scenario, sc, "10,A,complex,minor,,\n")
+    duty = [(e[0], e[1]) for e in res.log if e[1] in ("on_duty", "off_duty") and e[0] > 0]
+    assert duty == [(120.0, "on_duty"), (1080.0, "off_duty"), (1560.0, "on_duty")]
+    assert res.incidents["reported_min"][0] == 20.0 and res.incidents["first_arrival_min"][0] == 122.0
