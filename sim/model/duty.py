@@ -139,8 +139,6 @@ class Duty:
     def refresh(self, units: list[int]) -> list[int]:
         """Bring on duty the units now wanted and take off the idle ones no longer wanted (the busy ones go
         when they are done: the desk asks `wanted` at release). Returns those that came on."""
-        desk = self.desk
-        assert desk is not None
         pool, wanted = self.pool, self.wanted
         on, free = pool.on, pool.is_free
         come, go = [], []
@@ -150,6 +148,12 @@ class Duty:
                     come.append(u)
             elif on[u] and free[u]:
                 go.append(u)
+        return self._swap(come, go)
+
+    def _swap(self, come: list[int], go: list[int]) -> list[int]:
+        """Idle units no longer wanted go off, wanted ones come on: those that came on."""
+        desk = self.desk
+        assert desk is not None
         if go:
             desk.units_off(go)
         return desk.units_on(come, self.switch.epoch) if come else []
@@ -228,8 +232,6 @@ class Duty:
         `refresh(units)`, with the crew's turn worked out once per crew rather than once per person."""
         if epoch != self.switch.epoch:
             return
-        desk = self.desk
-        assert desk is not None
         now, pool, crew = self.eng.now, self.pool, self.crew
         crew_on = [self._crew_on(c, now) for c in range(max(crew, default=0) + 1)]
         on, free, blocked, rest, tired = pool.on, pool.is_free, pool.blocked, self.rest_until, self.tired
@@ -242,9 +244,7 @@ class Duty:
                     come.append(u)
             elif on[u] and free[u]:
                 go.append(u)
-        if go:
-            desk.units_off(go)
-        self._stints(desk.units_on(come, self.switch.epoch) if come else [], now)
+        self._stints(self._swap(come, go), now)
 
     def _stints(self, units: list[int], now: float) -> None:
         """A stint starts for these units now: fatigue counts from here, rest beyond `rest_min` repays sleep
