@@ -1,13 +1,15 @@
 """How cost grows with the district: Pingcheng scaled ×s, this checkout against a baseline commit.
 
     .venv/bin/python benchmarks/bench_scale.py [--scales 1,2,4,8,16] [--reps 3] [--repeats 3]
-                                              [--baseline a9691e6] [--baseline-max-scale 8]
+                                              [--baseline a9691e6] [--baseline-max-scale 8] [--same-scenario]
 
 Scaling ×s multiplies the towns, communities, grids, full-time grid workers, party members and the winter
 storm's rate by s, and the extent by √s (the same density); see `overrides` for what differs between the
 baseline's Pingcheng and today's. Each side runs its own scenario file: the baseline predates the emergency
 operations, so base / this compares a replication of the old model with one of today's, operations and
-all, not like with like (benchmarks/bench_ops.py prices the operations).
+all, not like with like (benchmarks/bench_ops.py prices the operations); `--same-scenario` runs both on
+the baseline's file, today's side with its operations switched off (no tasks, rota or fatigue: what the
+baseline had).
 Each measurement is a fresh interpreter (one per code version and scale) that builds the model, runs
 `--reps` replications and reports: build seconds, seconds per replication (median), incidents and SimPy
 events per replication, units (responders plus party members) and peak RSS. The two code versions are
@@ -61,6 +63,11 @@ print(json.dumps({"build_s": build, "rep_s": times, "events": events, "incidents
 """
 
 
+#: today's operations switched off (as in benchmarks/bench_ops.py), for a like-for-like `--same-scenario`
+OPS_OFF = ["levels.IV.tasks=[]", "levels.III.tasks=[]", "levels.II.tasks=[]", "levels.I.tasks=[]",
+           "shifts.enabled=false", "fatigue.max_on_min=null", "fatigue.slowdown_per_hour=0"]
+
+
 def overrides(s: int, side: str) -> list[str]:
     """The district ×s. The baseline's Pingcheng (before the emergency operations) counted the 487 compound
     secretaries as part-time grid workers and kept its 90 agencies at every scale; today's has none of
@@ -85,13 +92,16 @@ def baseline_tree(ref: str) -> Path:
     return out
 
 
-def measure(code: Path, s: int, reps: int, side: str) -> dict:
-    """Each side runs its own code on its own Pingcheng (the scenario file of that commit)."""
+def measure(code: Path, s: int, reps: int, side: str, scenario_of: Path | None = None) -> dict:
+    """Each side runs its own code on its own Pingcheng (the scenario file of that commit), or both on
+    `scenario_of`'s (`--same-scenario`: the baseline's file, scaled the baseline's way)."""
     env = dict(os.environ, PYTHONHASHSEED="0")
     env.pop("PYTHONPATH", None)
-    scenario = code / "scenarios" / "pingcheng.yaml"
+    scenario = (scenario_of or code) / "scenarios" / "pingcheng.yaml"
+    how = "base" if scenario_of is not None else side
+    extra = OPS_OFF if scenario_of is not None and side == "this" else []
     proc = subprocess.run([sys.executable, "-c", CHILD, str(code), str(scenario), str(reps),
-                           json.dumps(overrides(s, side))], capture_output=True, text=True, env=env, check=True)
+                           json.dumps(overrides(s, how) + extra)], capture_output=True, text=True, env=env, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -103,6 +113,8 @@ def main() -> int:
     ap.add_argument("--baseline", default="a9691e6", help="git ref to compare with ('' for none)")
     ap.add_argument("--baseline-max-scale", type=int, default=8,
                     help="largest scale to run the baseline at (it needs grids² memory)")
+    ap.add_argument("--same-scenario", action="store_true",
+                    help="both sides run the baseline's Pingcheng, today's with its operations off")
     ap.add_argument("--out", default=str(ROOT / "results" / "bench_scale.json"))
     args = ap.parse_args()
     scales = [int(x) for x in args.scales.split(",")]
@@ -116,7 +128,8 @@ def main() -> int:
             for side in order:
                 if side == "base" and s > args.baseline_max_scale:
                     continue
-                r = measure(sides[side], s, args.reps, side)
+                r = measure(sides[side], s, args.reps, side,
+                            sides.get("base") if args.same_scenario else None)
                 runs[side][s].append(r)
                 print(f"repeat {rep} x{s} {side}: build {r['build_s']:.2f} s, "
                       f"rep {statistics.median(r['rep_s']):.3f} s, rss {r['rss_mib']:.0f} MiB", flush=True)
