@@ -182,3 +182,19 @@ def test_report_command_and_a_folder_that_is_not_one(folders, tmp_path, capsys):
         write_report(tmp_path)
     assert main(["report", str(tmp_path)]) == 2
     assert "not a run, sweep or drill folder" in capsys.readouterr().err
+
+
+def test_a_report_in_another_language_redraws_the_plots(folders, tmp_path):
+    """An English run reported in Chinese: the four plots are drawn again in Chinese from the folder's
+    tables (not the folder's English PNGs, which stay as they were), the same bytes every time; reported in
+    its own language, the page embeds the folder's own plots."""
+    d = folders["run"]
+    own = [(d / n).read_bytes() for n in ("stages.png", "response_ecdf.png", "mobilisation.png", "response_map.png")]
+    en = images(write_report(d, tmp_path / "en.html", lang="en").read_text(encoding="utf-8"))
+    assert en == own
+    zh1 = images(write_report(d, tmp_path / "zh1.html", lang="zh").read_text(encoding="utf-8"))
+    zh2 = images(write_report(d, tmp_path / "zh2.html", lang="zh").read_text(encoding="utf-8"))
+    assert len(zh1) == 4 and zh1 == zh2
+    assert all(a != b for a, b in zip(zh1, own))
+    assert [(d / n).read_bytes() for n in ("stages.png", "response_ecdf.png", "mobilisation.png",
+                                           "response_map.png")] == own

@@ -5,6 +5,7 @@ Printable: nothing scrolls inside the page."""
 from __future__ import annotations
 
 import math
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,8 @@ from sim.output.frames import read_incidents
 from sim.output.html import e, manifest_table, page, plots, read_json, read_text, table, yaml_details
 from sim.output.labels import GROUP_NAMES, GROUPS, PREFIXES, Lang, kind_of, kpi_label, kpi_name, term
 from sim.output.messages import pick, t
+from sim.output.run_plots import RUN_PLOTS, redraw
 
-RUN_PLOTS = ("stages.png", "response_ecdf.png", "mobilisation.png", "response_map.png")
 CAPTIONS = {"stages.png": "cap.stages", "response_ecdf.png": "cap.ecdf", "mobilisation.png": "cap.mob",
             "response_map.png": "cap.map"}
 
@@ -212,7 +213,9 @@ def run_page(d: Path, lang: Lang = "en") -> str:
         sections.append(("towns", pick(lang, "By town and by class", "分镇（街道）与分类别"),
                          f'<p class="muted">{e(t("town_note", lang))}</p>{two}', ""))
     known = {n: t(CAPTIONS[n], lang) for n in RUN_PLOTS}
-    sections.append(("plots", t("sec.plots", lang), plots(d, known, ("*.png",), t("no_plots", lang)), ""))
+    with tempfile.TemporaryDirectory() as tmp:  # a report in another language than the run's: the plots too
+        where = Path(tmp) if scenario.get("lang", "en") != lang and redraw(d, scenario, Path(tmp), lang) else d
+        sections.append(("plots", t("sec.plots", lang), plots(where, known, ("*.png",), t("no_plots", lang)), ""))
     sections.append(("assumptions", t("sec.scenario", lang), f'<p class="muted">{e(t("resolved_note", lang))}</p>'
                      + yaml_details(d, ["scenario.resolved.yaml"], t("resolved_scenario", lang), t("no_yaml", lang)), ""))
     sections.append(("manifest", t("sec.manifest", lang),

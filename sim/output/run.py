@@ -19,8 +19,7 @@ from sim.experiment import PHASE_KPIS, Failure, iter_replications, mean_ci, repl
 from sim.experiment.manifest import git_commit, package_versions, sha256
 from sim.files import FolderLock, atomic_write_text, slug
 from sim.model import Model, ReplicationResult, build_model
-from sim.output import plots
-from sim.output.breakdown import enrich, targets_of
+from sim.output import run_plots
 from sim.output.frames import RunResult, read_incidents
 from sim.output.labels import Lang
 from sim.output.report import write_report
@@ -33,7 +32,6 @@ from sim.output.tables import (
     write_kpi_csv,
 )
 from sim.scenario import LoadedScenario, load_scenario, resolved_yaml
-from sim.scenario.schema import CLASSES
 
 RUN_FILES = ("scenario.resolved.yaml", "manifest.json", "incidents.csv", "kpis.csv", "summary.json",
              "mobilisation.csv", "grids.csv", "response_ecdf.png", "mobilisation.png", "response_map.png",
@@ -102,28 +100,15 @@ class _Pool:
             self.curves.setdefault(force, []).append(np.array(shares))
 
     def draw(self, out: Path) -> None:
-        sc, terr = self.model.scenario, self.model.territory
-        lang = sc.lang
+        sc = self.model.scenario
         resp = np.concatenate(self.response) if self.response else np.zeros(0)
         phase = np.concatenate(self.phase) if self.phase else np.zeros(0, dtype=int)
         grid = np.concatenate(self.grid) if self.grid else np.zeros(0, dtype=int)
-        targets: dict[str, float] = {c: sc.incidents.classes[c].target_min for c in CLASSES if sc.incidents.classes[c].share > 0
-                   or sc.incidents.trace_file}
-        plots.response_ecdf(out / "response_ecdf.png", resp, phase, targets, lang)
         curves = {f: (self.times, np.mean(v, axis=0)) for f, v in self.curves.items() if self.times is not None}
         act = float(np.mean(self.activation)) if self.activation else None
-        plots.mobilisation(out / "mobilisation.png", curves, act, lang)
-        med = np.full(terr.n_grids, np.nan)
-        ok = ~np.isnan(resp)
-        if ok.any():
-            order = np.argsort(grid[ok], kind="stable")
-            g, x = grid[ok][order], resp[ok][order]
-            bounds = np.flatnonzero(np.diff(g)) + 1
-            for gg, chunk in zip(g[np.r_[0, bounds]], np.split(x, bounds)):
-                med[gg] = float(np.median(chunk))
-        plots.response_map(out / "response_map.png", terr, med, lang)
-        inc = enrich(read_incidents(out / "incidents.csv"), targets_of(sc.model_dump(mode="json")))
-        plots.run_stages(out / "stages.png", inc, lang)
+        inc = read_incidents(out / "incidents.csv")
+        run_plots.draw(out, sc.model_dump(mode="json"), self.model.territory, resp, phase, grid, curves, act, inc,
+                       sc.lang)
 
 
 def replication_flags(found: dict[str, list[int]]) -> list[str]:
