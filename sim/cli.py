@@ -249,15 +249,16 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from sim.output.compare import compare_runs, comparison_text, why_no_difference, write_comparison
+    from sim.output.compare import compare_runs, why_no_difference, write_comparison
+    from sim.output.compare_text import comparison_text
     from sim.output.messages import pick
     from sim.output.report import folder_lang
 
     result = compare_runs(args.run_a, args.run_b, args.kpis or None)
     for warning in result["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)
-    print(comparison_text(result))
     lang = args.lang or folder_lang(Path(args.run_a))
+    print(comparison_text(result, lang))
     why = why_no_difference(result, lang)
     if why:
         print(pick(lang, "why no significant difference:", "为何无显著差异："))

@@ -192,3 +192,19 @@ def test_names_and_units():
     assert [unit_of(k) for k in ("response_mean_min", "emergency.within_target_share", "unserved_count",
                                  "incidents", "utilisation.grid_worker")] == ["min", "share", "count", "count",
                                                                                "share"]
+
+
+def test_the_terminal_comparison_in_chinese(runs, capsys):
+    """`--lang zh`: the legend, the table's headings and KPI names and the sentences in Chinese, the columns
+    aligned as a terminal draws them (a Chinese character two columns wide)."""
+    assert main(["compare", str(runs["base"]), str(runs["flat"]), "--kpi", "peacetime.response_mean_min",
+                 "--kpi", "emergency.incidents", "--lang", "zh"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("A：shatang（") and "种子" in out[0]
+    head = next(i for i, line in enumerate(out) if line.startswith("指标"))
+    rows = out[head + 2: head + 4]
+    assert rows[0].startswith("平时平均响应时间") and rows[1].startswith("应急事件数")
+    width = [sum(2 if ord(c) >= 0x2E80 else 1 for c in line) for line in (out[head], *rows)]
+    assert len(set(width)) == 1, width  # every line ends in the same column
+    assert any(line.startswith("- B 使平时平均响应时间降低（B − A = ") for line in out), out
+    assert any(line.startswith("- 应急事件数无显著差异") for line in out), out

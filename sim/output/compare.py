@@ -388,30 +388,6 @@ def why_no_difference(result: dict[str, Any], lang: str = "en") -> list[str]:
 # --------------------------------------------------------------------------- printing and writing
 
 
-def comparison_text(result: dict[str, Any]) -> str:
-    """The legend, the table (KPI, A mean, B mean, B - A, 95 % CI, p) and the sentences."""
-    a, b = result["a"], result["b"]
-    lines = [f"A: {a['label']}  ({a['dir']}, seed {a['seed']})",
-             f"B: {b['label']}  ({b['dir']}, seed {b['seed']})",
-             (f"paired differences B \u2212 A over {len(result['replications'])} replications "
-              f"({_ranges(result['replications'])}); shares in %, their differences in percentage points"), ""]
-    head = f"{'KPI':<32}{'unit':>6}{'A mean':>10}{'B mean':>10}{MINUS_HEAD:>10}{'95 % CI':>22}{'p':>9}"
-    lines += [head, "-" * len(head)]
-    for k, r in result["kpis"].items():
-        unit = r["unit"]
-        s = _scale(unit)
-        dec = _decimals(r["a_mean"] * s, r["b_mean"] * s, r["diff_mean"] * s)
-        dd = _decimals(r["diff_mean"] * s, r["ci95_low"] * s, r["ci95_high"] * s)
-        ci = (f"{_num(r['ci95_low'] * s, dd)} to {_num(r['ci95_high'] * s, dd)}"
-              if not math.isnan(r["ci95_low"]) else "-")
-        shown = {"share": "%, pp", "count": "count"}.get(unit, unit)
-        lines.append(f"{k:<32}{shown:>6}{_num(r['a_mean'] * s, dec):>10}{_num(r['b_mean'] * s, dec):>10}"
-                     f"{_num(r['diff_mean'] * s, dd):>10}{ci:>22}{_p(r['p_value']):>9}")
-    lines.append("")
-    lines += [f"- {r['sentence']}" for r in result["kpis"].values()]
-    return "\n".join(lines)
-
-
 def _json_ready(x: Any) -> Any:
     if isinstance(x, float):
         return None if math.isnan(x) or math.isinf(x) else x

@@ -16,6 +16,7 @@ from sim.files import atomic_write_text
 from sim.output import compare_plots, fmt
 from sim.output.breakdown import enrich, phase_masks, stage_means, summary_by, targets_of
 from sim.output.compare import why_no_difference
+from sim.output.compare_text import sentence
 from sim.output.fonts import font_note
 from sim.output.frames import read_incidents
 from sim.output.html import e, page, table
@@ -33,20 +34,6 @@ def _load(d: Path) -> pd.DataFrame | None:
         return None
     text = (d / "scenario.resolved.yaml").read_text(encoding="utf-8") if (d / "scenario.resolved.yaml").is_file() else ""
     return enrich(read_incidents(d / "incidents.csv"), targets_of(yaml.safe_load(text) or {} if text else {}))
-
-
-def sentence(kpi: str, r: dict[str, Any], lang: Lang) -> str:
-    if lang == "en":
-        return str(r["sentence"])
-    kind = kind_of(kpi)
-    name = kpi_name(kpi, "zh")
-    if r["n"] == 0:
-        return f"{name}：两次运行没有可比较的重复。"
-    d, lo, hi = (fmt.difference(kind, r[x], "zh") for x in ("diff_mean", "ci95_low", "ci95_high"))
-    if r["significant"]:
-        verb = "降低" if r["diff_mean"] < 0 else "提高"
-        return f"B 使{name}{verb}（B − A = {d}，95%置信区间 {lo} 至 {hi}）。"
-    return f"{name}无显著差异（B − A = {d}，95%置信区间 {lo} 至 {hi}，p = {r['p_value']:.2f}）。"
 
 
 def compare_page(result: dict[str, Any], lang: Lang = "en") -> str:
