@@ -12,15 +12,26 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from sim.files import save_figure  # noqa: E402
+from sim.output.labels import Lang, term  # noqa: E402
+from sim.output.messages import pick  # noqa: E402
+from sim.output.plots import plot_lang, styled  # noqa: E402
 from sim.scenario.drill import Drill, min_to_clock  # noqa: E402
 
 SAVE: dict[str, Any] = {"dpi": 110, "metadata": {"Software": None}}
-STAGES = (("onset", "discovered", "#bbbbbb", "to discovery"), ("discovered", "reported", "#f2a541", "reporting"),
-          ("reported", "dispatched", "#e4572e", "to dispatch"), ("dispatched", "arrived", "#8e6c8a", "travel"),
-          ("arrived", "closed", "#17bebb", "on site"))
+STAGES = (("onset", "discovered", "#bbbbbb", ("to discovery", "待发现")),
+          ("discovered", "reported", "#f2a541", ("reporting", "上报")),
+          ("reported", "dispatched", "#e4572e", ("to dispatch", "待派遣")),
+          ("dispatched", "arrived", "#8e6c8a", ("travel", "路途")),
+          ("arrived", "closed", "#17bebb", ("on site", "现场处置")))
 
 
-def timeline(path: Path, records: list[dict[str, Any]], drill: Drill, max_incidents: int = 40) -> None:
+def timeline(path: Path, records: list[dict[str, Any]], drill: Drill, max_incidents: int = 40,
+             lang: Lang = "en") -> None:
+    with styled():
+        _timeline(path, records, drill, max_incidents, plot_lang(lang))
+
+
+def _timeline(path: Path, records: list[dict[str, Any]], drill: Drill, max_incidents: int, lang: Lang) -> None:
     first: dict[int, dict[str, float]] = {}
     label: dict[int, str] = {}
     busy: dict[str, list[tuple[float, float]]] = {}
@@ -56,13 +67,14 @@ def timeline(path: Path, records: list[dict[str, Any]], drill: Drill, max_incide
                 if t1 is not None and t1 > st[a]:
                     ax.barh(y, t1 - st[a], left=st[a], color=colour, height=0.6)
         ticks.append(y)
-        names.append(f"incident {label[i]}")
+        names.append(pick(lang, f"incident {label[i]}", f"事件 {label[i]}"))
         y += 1
     for force, spans in sorted(busy.items()):
         for t0, t1 in spans:
             ax.barh(y, t1 - t0, left=t0, color="#2e86ab", alpha=0.35, height=0.6)
         ticks.append(y)
-        names.append(f"{force.replace('_', ' ')} ({len(spans)} jobs)")
+        who = term("force", force, lang) if force else force
+        names.append(pick(lang, f"{who} ({len(spans)} jobs)", f"{who}（{len(spans)} 项）"))
         y += 1
     for inj in drill.injects:
         if inj.event != "incident":
@@ -73,12 +85,12 @@ def timeline(path: Path, records: list[dict[str, Any]], drill: Drill, max_incide
     ax.set_xticks(xt, [min_to_clock(t, drill.start_min)[:5] for t in xt], fontsize=7, rotation=45)
     ax.set_yticks(ticks, names, fontsize=7)
     ax.set_xlim(0, end)
-    ax.set_xlabel("drill clock")
+    ax.set_xlabel(pick(lang, "drill clock", "演练时钟"))
     ax.grid(alpha=0.3, axis="x")
-    handles = [Patch(color=c, label=lab) for _, _, c, lab in STAGES] + [Patch(color="#2e86ab", alpha=0.35,
-                                                                              label="team at work")]
+    handles = [Patch(color=c, label=lab[lang == "zh"]) for _, _, c, lab in STAGES] + [
+        Patch(color="#2e86ab", alpha=0.35, label=pick(lang, "team at work", "队伍作业"))]
     ax.legend(handles=handles, fontsize=7, loc="lower right")
-    ax.set_title(f"Drill {drill.name}: incidents and teams", fontsize=10)
+    ax.set_title(pick(lang, f"Drill {drill.name}: incidents and teams", f"演练 {drill.name}：事件与队伍"), fontsize=10)
     fig.tight_layout()
     save_figure(fig, path, **SAVE)
     plt.close(fig)

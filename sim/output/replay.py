@@ -242,7 +242,7 @@ def _write(loaded: LoadedDrill, model: Model, res: ReplicationResult, out_dir: P
     write_grids(out_dir / "grids.csv", model)
     from sim.output import drill_plots
 
-    drill_plots.timeline(out_dir / "timeline.png", records, drill)
+    drill_plots.timeline(out_dir / "timeline.png", records, drill, lang=lang)
     events_sha = sha256("\n".join(lines) + "\n")
     write_json(out_dir / "manifest.json", {
         "kind": "drill", "drill": drill.name, "drill_file": str(path), "seed": model.scenario.seed,
