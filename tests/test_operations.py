@@ -143,6 +143,28 @@ def test_a_unit_moved_across_towns_by_the_district(write_scenario):
     assert res.tasks["transfers"] == 1
 
 
+def test_the_district_moves_a_unit_only_from_a_town_with_nothing_waiting(write_scenario):
+    """Three towns; grid workers at A1 and A2 (town T1) and at C (T3), none in T2. T1 has an incident no
+    grid worker may serve (agency teams only: it waits for ever) and two free workers; T2 has one waiting
+    for a grid worker; T3 nothing waiting and one free. At the review at 60 T2 is short, and the worker
+    comes from T3, not from T1 with more free hands but work of its own waiting."""
+    grids = """grid,town,community,kind,households,x_km,y_km,key_area,party_members
+A1,T1,C1,rural,100,0,0,0,0
+A2,T1,C1,rural,100,1,0,0,0
+C,T3,C3,rural,100,6,0,0,0
+B,T2,C2,rural,100,3,0,0,0
+"""
+    sc = tiny()
+    sc["forces"]["grid_workers"]["full_time"] = 3  # one at each of the first three grids
+    sc["incidents"]["classes"]["departmental"]["forces"] = ["agency_team"]
+    sc["switch"] = {"activation": "scheduled", "scheduled_min": 0, "deactivation_quiet_min": None}
+    sc["levels"] = {"I": {"tasks": [], "command": "town"}}
+    sc["dispatch"]["transfers"] = {"review_min": 60, "delay_min": 30, "min_backlog": 1, "max_units": 1}
+    res = run(write_scenario, sc, "1,A1,departmental,minor,,\n1,B,complex,minor,,\n", grids=grids)
+    assert kinds(res, "transferred") == [(60.0, "transferred", "grid_worker", 2, "T3", "T2")]
+    assert res.tasks["transfers"] == 1
+
+
 @pytest.mark.parametrize("share,level_share,called", [(1.0, 1.0, True), (0.0, 1.0, False), (1.0, 0.0, False)])
 def test_a_part_timer_called_up_at_activation(write_scenario, share, level_share, called):
     """The one part-timer is not on duty in peacetime (availability 0); at activation (minute 100) she is
@@ -215,3 +237,31 @@ B,T2,C2,rural,100,3,0,0,0
     assert res.tasks["evacuation.done_min"] == pytest.approx(62 + 8 * 46)
     assert (62.0, "shelter_full", "T1") in res.log
     assert math.isclose(res.tasks["evacuation.in_place_at_onset"], 10 - 2 - (300 - 62) / 46)
+
+
+def test_an_evacuation_rescheduled_by_a_full_shelter_closes_once_when_help_arrives(write_scenario, tmp_path):
+    """Level I at 50 starts the evacuation of A's 10 residents (30 min each, one escort, a crew of 2: 300
+    person-minutes). The worker at A is there at 52 (alone, done at 352 if nobody came); the worker at B is
+    busy with an incident at B until 122. T1's shelter is full at 60: the 292 person-minutes left become
+    292 / 30 × 46 (the round trip to T2 added). The worker from B is there at 130; at two hands the rest
+    is done at 130 + (292 / 30 × 46 - 70) / 2, and the job closes then, once."""
+    from sim.model import run_drill
+    from sim.scenario.drill import load_drill
+
+    sc = ops(evacuation={"vulnerable_share": 0.1, "escorts": 1, "minutes_each": 30, "crew": 2,
+                         "deadline_min": 0, "shelter_places_per_resident": 2})
+    sc["switch"]["scheduled_min"] = 50
+    sc["levels"]["I"]["command"] = "district"  # the worker of T2 may help in T1
+    write_scenario(sc, "", grids=TWO_TOWNS)
+    import yaml
+    drill = {"name": "d", "scenario": "sc.yaml", "injects": [
+        {"id": "X", "at": 0, "event": "incident", "grid": "B", "class": "complex", "work_min": 100},
+        {"id": "S", "at": 60, "event": "shelter_full", "towns": ["T1"]}]}
+    (tmp_path / "d.yaml").write_text(yaml.safe_dump(drill))
+    loaded = load_drill(tmp_path / "d.yaml")
+    res = run_drill(build_model(loaded.scenario), loaded.drill)
+    done = 130 + (292 / 30 * 46 - 70) / 2
+    assert kinds(res, "dispatched", "closed") == [
+        (20.0, "dispatched", 0, "grid_worker", 1), (50.0, "dispatched", 1, "grid_worker", 0),
+        (122.0, "closed", 0), (122.0, "dispatched", 1, "grid_worker", 1), (round(done, 6), "closed", 1)]
+    assert res.tasks["evacuation.done_min"] == pytest.approx(done)
