@@ -215,6 +215,7 @@ def test_unavailable_busy_worker_finishes_its_job_then_leaves(drill_file) -> Non
     assert shift(a["Y"], b["Y"]) == {"dispatched_min": 10.0, "first_arrival_min": 10.0, "staffed_min": 10.0,
                                      "closed_min": 10.0}
     assert (52.0, "off_duty", "grid_worker", 0) in res.log
+    assert [e for e in res.log if e[1] == "off_duty"] == [(52.0, "off_duty", "grid_worker", 0)]  # not at 30
     assert (70.0, "on_duty", "grid_worker", 0, "A") in res.log
 
 

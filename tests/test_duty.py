@@ -1,5 +1,5 @@
-"""Who is on duty when, as exact traces: a rota's two crews, fatigue with sleep debt, a tired post holder,
-and resident teams' days in the village.
+"""Who is on duty when, as exact traces: a rota's two crews, fatigue with sleep debt and slowing down, a
+tired post holder, peacetime hours, and resident teams' days in the village.
 
 The subjects are agency squads (people called up for the emergency, so rotas and fatigue apply to them):
 one agency at the district centre of the two-grid scenario of tests/conftest.py, notified at once and
@@ -20,6 +20,7 @@ def squads(staff: int, squad_size: int, end: float, **switch) -> dict:
     sc = tiny()
     sc["horizon_min"], sc["drain_min"] = end, 0
     sc["forces"]["grid_workers"]["full_time"] = 0
+    sc["forces"]["party_members"]["report_prob"] = 0.0  # A's four stay at home: no branch
     sc["forces"]["agencies"] = {"count": 1, "staff_each": staff, "team_ratio": 1.0, "duty_officers_each": 0,
                                 "squad_size": squad_size, "notify_mean_min": 0, "assemble_mean_min": 40,
                                 "assemble_cv": 0, "staging": "district"}
@@ -80,6 +81,33 @@ def test_fatigue_rest_and_sleep_debt_shorten_the_stints(write_scenario):
     assert duty_changes(res) == [
         (40.0, "on_duty", [0]), (160.0, "off_duty", [0]), (260.0, "on_duty", [0]), (355.0, "off_duty", [0]),
         (450.0, "on_duty", [0]), (515.0, "off_duty", [0]), (610.0, "on_duty", [0]), (670.0, "off_duty", [0])]
+
+
+def test_work_slows_late_in_a_stint(write_scenario):
+    """The agency person, on duty from 40, slows down by half for every hour of a stint beyond its first
+    60 min: she reaches an incident at A at 160 (ready at 155, 5 min from the district centre), one hour
+    past the onset, and works at 1 / 1.5: its 30 min take 45."""
+    sc = squads(1, 1, 400)
+    sc["fatigue"] = {"onset_min": 60, "slowdown_per_hour": 0.5, "max_on_min": None}
+    sc["incidents"]["classes"]["complex"]["forces"] = ["agency_team"]
+    res = run(write_scenario, sc, "148,A,complex,minor,,\n")
+    c = res.incidents
+    assert (c["dispatched_min"][0], c["first_arrival_min"][0], c["closed_min"][0]) == (155.0, 160.0, 205.0)
+
+
+def test_peacetime_hours_bring_each_force_on_and_off_by_the_clock(write_scenario):
+    """Grid workers' hours: none on 00:00-08:00, all 08:00-18:00, half 18:00-24:00 (worker 0 stays on: his
+    place in the spread is 0, worker 1's 0.618). The run starts at 06:30: all go off at once, come on at
+    08:00 (minute 90), worker 1 goes at 18:00 (690), worker 0 at midnight (1050)."""
+    sc = tiny()
+    sc["horizon_min"], sc["drain_min"] = 1500, 0
+    sc["clock"] = {"start": "06:30"}
+    sc["forces"]["grid_workers"]["full_time"] = 2
+    sc["forces"]["availability"] = {"grid_worker": [0.0] * 8 + [1.0] * 10 + [0.5] * 6}
+    res = run(write_scenario, sc)
+    assert [e for e in duty_changes(res) if e[0] > 0] == [
+        (90.0, "on_duty", [0, 1]), (690.0, "off_duty", [1]), (1050.0, "off_duty", [0])]
+    assert res.on_duty_min["grid_worker"] == (1050 - 90) + (690 - 90)
 
 
 def test_a_tired_post_holder_leaves_at_once_and_a_relief_is_called(write_scenario):

@@ -10,7 +10,7 @@ import pytest
 from sim.model import build_model
 from sim.model import streams as st
 from sim.model.forces import build_forces, visit_rate
-from sim.model.incidents import generate_incidents
+from sim.model.incidents import generate_incidents, hazard_mask
 from sim.model.spatial import Geometry, SpatialIndex
 from sim.model.streams import lognormal_factor, stream
 from sim.model.territory import spread
@@ -51,6 +51,13 @@ def test_a_party_members_column_is_taken_as_given(write_scenario):
     sc = tiny()
     sc["forces"]["party_members"]["total"] = 10
     assert model_of(write_scenario, sc).territory.party_members.tolist() == [4, 0]
+
+
+def test_key_areas_named_in_the_scenario_add_to_the_files(write_scenario):
+    sc = tiny()
+    assert model_of(write_scenario, sc).territory.key_area.tolist() == [True, False]
+    sc["territory"]["key_areas"] = ["B"]
+    assert model_of(write_scenario, sc).territory.key_area.tolist() == [True, True]
 
 
 def test_a_generated_territory_has_its_share_of_key_areas_and_a_consistent_hierarchy(write_scenario):
@@ -97,6 +104,39 @@ def test_an_absent_holder_is_replaced_by_the_b_post_only_with_ab_backup(write_sc
     assert f.units.force == [0] and f.units.home == [0]  # one grid worker, at A, either way
 
 
+def test_the_teams_of_1_1_n_are_based_at_their_town_their_community_seat_and_their_grids(write_scenario):
+    """One community of three grids, A (0, 0), B (3, 0) and D (1, 2): its seat is D, the grid nearest its
+    centre (4/3, 2/3). The town team sits at the town's command post (location 3), the village team at
+    the seat, the two group teams at the community's first and second grids."""
+    grids = """grid,town,community,kind,households,x_km,y_km,key_area,party_members
+A,T,C,rural,100,0,0,0,0
+B,T,C,rural,100,3,0,0,0
+D,T,C,rural,100,1,2,0,0
+"""
+    sc = tiny()
+    sc["forces"]["grid_workers"]["full_time"] = 0
+    sc["forces"]["teams"] = {"town": {"per_unit": 1, "members": 1}, "village": {"per_unit": 1, "members": 2},
+                             "group": {"per_unit": 2, "members": 1}}
+    m = model_of(write_scenario, sc, grids=grids)
+    assert m.territory.comm_seat.tolist() == [2]
+    u = build_forces(m.scenario, m.territory, 0, m.need).units
+    assert list(zip(u.force, u.home)) == [(1, 3), (2, 2), (2, 2), (3, 0), (3, 1)]
+    assert u.town == [0] * 5
+
+
+@pytest.mark.parametrize("share,part_timers", [(0.5, 2), (0.375, 2), (0.3, 1)])
+def test_a_share_of_party_members_serve_as_part_time_grid_workers(write_scenario, share, part_timers):
+    """Dual-network fusion: of A's 4 party members, share × 4 (rounded half up) serve as part-time grid
+    workers at A, at part-time effort each; the rest report in place after activation."""
+    sc = tiny()
+    sc["forces"]["grid_workers"].update(full_time=0, party_part_time_share=share, part_time_effort=0.5)
+    m = model_of(write_scenario, sc)
+    f = build_forces(m.scenario, m.territory, 0, m.need)
+    assert f.units.force == [0] * part_timers and f.units.home == [0] * part_timers
+    assert f.coverage.tolist() == [0.5 * part_timers, 0.0]
+    assert f.party_members.tolist() == [4 - part_timers, 0]
+
+
 def test_every_role_of_a_force_has_its_own_stream():
     """Common random numbers: a role's draws must not be another role's (an on-call draw that is also the
     call-up rank would call exactly the members already on call)."""
@@ -106,6 +146,16 @@ def test_every_role_of_a_force_has_its_own_stream():
     assert len(set(keys)) == len(keys)
     first = {k: stream(1, 0, "mobilisation", *k).uniform() for k in keys}
     assert len(set(first.values())) == len(keys)
+
+
+@pytest.mark.parametrize("cv", [0.2, 0.6, 1.5])
+def test_lognormal_draws_have_the_mean_and_the_cv_asked_for(cv):
+    z = np.random.default_rng(7).standard_normal(400_000)
+    f = lognormal_factor(cv, z)
+    assert f.mean() == pytest.approx(1.0, rel=0.02) and f.std() / f.mean() == pytest.approx(cv, rel=0.05)
+    d = st.lognormal(np.random.default_rng(8), 30.0, cv, 400_000)
+    assert d.mean() == pytest.approx(30.0, rel=0.02) and d.std() / d.mean() == pytest.approx(cv, rel=0.05)
+    assert (lognormal_factor(0.0, z[:3]) == 1.0).all() and (st.lognormal(None, 30.0, 0.0, 3) == 30.0).all()
 
 
 # --------------------------------------------------------------------------- trip noise
@@ -183,3 +233,17 @@ def test_a_severity_scales_the_responders_and_the_work(write_scenario):
     inc = generate_incidents(m.scenario, m.territory, 0, m.trace)
     assert inc.need.tolist() == [2, 1]
     assert inc.work_min.tolist() == [90.0, 30.0]
+
+
+@pytest.mark.parametrize("grids,key_only,where", [
+    (["A", "B"], False, [True, True]),  # the whole footprint
+    (["A", "B"], True, [True, False]),  # its key area (A) only
+    (["B"], True, [False, True]),  # no key area in the footprint: all of it
+    ([], False, [True, True]),  # no area named: the whole district
+])
+def test_where_a_hazards_incidents_happen(write_scenario, grids, key_only, where):
+    sc = tiny()
+    sc["incidents"]["hazards"] = [{"name": "h", "start_min": 10, "duration_min": 10, "rate_per_hour": 0,
+                                   "grids": grids, "key_areas_only": key_only}]
+    m = model_of(write_scenario, sc)
+    assert hazard_mask(m.territory, m.scenario.incidents.hazards[0]).tolist() == where

@@ -78,6 +78,24 @@ def test_residents_left_at_the_deadline_and_at_the_onset(write_scenario):
     assert t["evacuation.done_min"] == pytest.approx(305.0)
 
 
+def test_a_warning_round_of_one_grid(write_scenario):
+    """A's 100 households, 2 min each, by a crew of 2: 200 person-minutes. The workers from A (2 min) and B
+    (8 min): 6 person-minutes by 8, then 2 a minute, done at 8 + 194 / 2. The deadline, 30 min after the
+    start: 6 + 2 × 22 = 50 person-minutes, 25 households warned."""
+    sc = ops(warnings={"minutes_per_household": 2, "crew": 2, "deadline_min": 30, "deadline_from": "start"})
+    sc["levels"].update({lv: {"tasks": []} for lv in ("IV", "III", "II")})  # no level plans another task
+    res = run(write_scenario, sc)
+    assert kinds(res, "task_started", "dispatched", "arrived", "closed") == [
+        (0.0, "task_started", "warnings", 1),
+        (0.0, "dispatched", 0, "grid_worker", 0), (0.0, "dispatched", 0, "grid_worker", 1),
+        (2.0, "arrived", 0, "grid_worker", 0), (8.0, "arrived", 0, "grid_worker", 1), (105.0, "closed", 0)]
+    t = res.tasks
+    assert t["warnings.households"] == 100 and t["warnings.warned_by_deadline_share"] == 0.25
+    # the tasks no level plans ask for nothing
+    assert t["posts.post_hours"] == 0.0 and math.isnan(t["posts.uncovered_hours"])
+    assert t["evacuation.residents"] == 0.0 and math.isnan(t["evacuation.done_min"])
+
+
 def test_a_post_relieved_at_shift_change(write_scenario):
     """A key site at A (its key area), one person on post from 0 (300 min before the onset) to the hazard's
     end at 360, in shifts of 120 min, the relief called 10 min before a shift ends."""
@@ -95,6 +113,17 @@ def test_a_post_relieved_at_shift_change(write_scenario):
     t = res.tasks
     assert t["posts.post_hours"] == 6.0
     assert t["posts.uncovered_hours"] == pytest.approx(2 / 60)  # 0..2, before the first holder arrived
+
+
+def test_a_run_that_ends_before_the_posts_window_owes_no_post_hours(write_scenario):
+    """The window opens 100 min before the onset at 300; the run ends at 150 (the hazard's own incidents
+    off, so it may start after the horizon)."""
+    sc = ops(posts={"people": 1, "before_onset_min": 100, "until_after_hazard_min": 0})
+    sc["horizon_min"], sc["drain_min"] = 150, 0
+    sc["incidents"]["hazard_incidents"] = False
+    t = run(write_scenario, sc).tasks
+    assert t["posts.post_hours"] == 0.0
+    assert math.isnan(t["posts.uncovered_hours"]) and math.isnan(t["posts.uncovered_share"])
 
 
 def test_a_post_left_uncovered_when_nobody_comes(write_scenario):

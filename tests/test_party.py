@@ -71,15 +71,36 @@ def test_a_job_filled_by_party_members_no_longer_waits_for_a_unit(write_scenario
     assert res.served_by == ["grid_worker", "party_member"]
 
 
-def test_members_go_home_when_the_district_stands_down(write_scenario):
-    """Four members at A in place at 10; the district steps straight down to peacetime after 50 quiet
-    minutes: all four leave at 50."""
-    sc = party(deactivation_quiet_min=50, step_down_min=0)
+@pytest.mark.parametrize("quiet", [50, 10], ids=["later", "at-their-arrival"])
+def test_members_go_home_when_the_district_stands_down(write_scenario, quiet):
+    """Four members at A in place at 10; the district steps straight down to peacetime after `quiet`
+    minutes: all four leave then (also when that is the minute they arrived)."""
+    sc = party(deactivation_quiet_min=quiet, step_down_min=0)
     res = run(write_scenario, sc, grid_csv=grids(4))
-    assert res.deactivations == [50.0]
+    assert res.deactivations == [quiet]
     times, counts = res.mobilisation["party_member"]
-    assert times.tolist() == [10, 10, 10, 10, 50] and counts.tolist() == [1, 2, 3, 4, 0]
-    assert res.on_duty_min["party_member"] == 4 * 40
+    assert times.tolist() == [10, 10, 10, 10, quiet] and counts.tolist() == [1, 2, 3, 4, 0]
+    assert res.on_duty_min["party_member"] == 4 * (quiet - 10)
+
+
+def test_a_branch_forms_again_in_the_next_emergency(write_scenario, tmp_path):
+    """A drill: activated at 0 and at 100 by hand, standing down after 50 quiet minutes each time. A's four
+    members report 10 min after each call; A is a key area: its community's branch forms 15 min after the
+    third is in place, in each emergency."""
+    import yaml
+
+    from sim.model import run_drill
+    from sim.scenario.drill import load_drill
+
+    sc = party(branches=True, activation="never", deactivation_quiet_min=50, step_down_min=0)
+    write_scenario(sc, grids=grids(4))
+    drill = {"name": "d", "scenario": "sc.yaml", "injects": [{"id": "A1", "at": 0, "event": "activate"},
+                                                             {"id": "A2", "at": 100, "event": "activate"}]}
+    (tmp_path / "d.yaml").write_text(yaml.safe_dump(drill))
+    loaded = load_drill(tmp_path / "d.yaml")
+    res = run_drill(build_model(loaded.scenario), loaded.drill)
+    assert res.activations == [0.0, 100.0] and res.deactivations == [50.0, 150.0]
+    assert res.branches == [(25.0, "C1"), (125.0, "C1")]
 
 
 def test_a_level_calls_its_share_of_members_and_a_higher_one_the_rest(write_scenario):
