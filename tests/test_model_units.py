@@ -1,5 +1,6 @@
-"""The model's pure parts, value by value: the territory, the rosters, the streams, trip noise, the tasks'
-plan, the nearest search's ties and the incidents' work, each on a case small enough to work out by hand.
+"""The model's pure parts, value by value: the territory, the rosters, the streams and their draws, trip
+noise, the tasks' plan, the nearest search's ties, and the incidents' work and area, each on a case small
+enough to work out by hand.
 """
 
 from __future__ import annotations
