@@ -22,8 +22,9 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.model import build_model, run_drill
+from sim.model import build_model, run_drill, run_replication
 from sim.output.replay import replay_drill
+from sim.scenario import load_scenario
 from sim.scenario.drill import load_drill
 from tests.conftest import ROOT, tiny
 
@@ -214,6 +215,7 @@ def test_unavailable_busy_worker_finishes_its_job_then_leaves(drill_file) -> Non
     assert shift(a["Y"], b["Y"]) == {"dispatched_min": 10.0, "first_arrival_min": 10.0, "staffed_min": 10.0,
                                      "closed_min": 10.0}
     assert (52.0, "off_duty", "grid_worker", 0) in res.log
+    assert [e for e in res.log if e[1] == "off_duty"] == [(52.0, "off_duty", "grid_worker", 0)]  # not at 30
     assert (70.0, "on_duty", "grid_worker", 0, "A") in res.log
 
 
@@ -236,6 +238,43 @@ def test_activate_switches_at_that_minute_without_decision_delay(drill_file) -> 
     # peacetime: 2 hops of 5 and 10 min study; emergency: 1 flat hop of 2 and 10 * 0.5
     assert (a["Y"]["reported_min"], b["Y"]["reported_min"]) == (50.0, 42.0)
     assert (a["Y"]["dispatched_min"], b["Y"]["dispatched_min"]) == (60.0, 52.0)  # ready 47, worker free at 52
+
+
+def test_a_level_set_by_hand_steps_down_and_restarts_the_step_down_clock(drill_file) -> None:
+    # activated by hand at 10 (level I); set to II at 30: quiet 50 min after that, the district steps down
+    # to III at 80 and would go on to IV at 80 + 240; set to IV by hand at 200, it stands down 240 min later
+    sc = tiny()
+    sc["switch"] = {"activation": "never", "deactivation_quiet_min": 50, "step_down_min": 240}
+    res = replay(drill_file([{"id": "A", "at": 10, "event": "activate"},
+                             {"id": "L2", "at": 30, "event": "level", "level": "II"},
+                             {"id": "L4", "at": 200, "event": "level", "level": "IV"}], sc))
+    assert res.levels == [(10.0, 4), (30.0, 3), (80.0, 2), (200.0, 1), (440.0, 0)]
+    assert res.deactivations == [440.0]
+    assert (30.0, "level_ordered", "L2") in res.log and (200.0, "level_ordered", "L4") in res.log
+
+
+@pytest.mark.parametrize(("level", "declared"), [(None, 1), ("II", 3)], ids=["no-level", "level-II"])
+def test_a_warning_by_hand_declares_its_level_or_iv(drill_file, level: str | None, declared: int) -> None:
+    sc = tiny()
+    sc["switch"] = {"activation": "never", "deactivation_quiet_min": None}
+    warning = {"id": "W", "at": 30, "event": "warning", **({"level": level} if level else {})}
+    res = replay(drill_file([warning], sc))
+    assert res.levels == [(30.0, declared)]
+    assert (30.0, "warning_issued", "W") in res.log
+
+
+def test_a_simulated_incident_is_found_as_a_traced_one_would_be(drill_file, write_scenario) -> None:
+    # discovery by patrol or informant (no instant discovery): an incident inject with `discovery:
+    # simulated` draws the same delay as the same incident in a trace; `immediate` is known at its onset
+    sc = tiny()
+    sc["reporting"]["discovery"] = {"instant": False, "informant_mean_min": 100, "hotline_share": 0.0}
+    traced = build_model(load_scenario(write_scenario(sc, "10,A,complex,minor,,\n", name="traced.yaml")))
+    found = run_replication(traced, 0).incidents["discovered_min"][0]
+    assert found > 10.5
+    simulated = records(replay(drill_file([incident("X", 10, "A", discovery="simulated")], sc)))["X"]
+    assert simulated["discovered_min"] == found
+    immediate = records(replay(drill_file([incident("X", 10, "A")], sc, name="now.yaml")))["X"]
+    assert immediate["discovered_min"] == 10.0
 
 
 def test_unquoted_clock_times_are_clock_times(drill_file) -> None:

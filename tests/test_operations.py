@@ -78,6 +78,24 @@ def test_residents_left_at_the_deadline_and_at_the_onset(write_scenario):
     assert t["evacuation.done_min"] == pytest.approx(305.0)
 
 
+def test_a_warning_round_of_one_grid(write_scenario):
+    """A's 100 households, 2 min each, by a crew of 2: 200 person-minutes. The workers from A (2 min) and B
+    (8 min): 6 person-minutes by 8, then 2 a minute, done at 8 + 194 / 2. The deadline, 30 min after the
+    start: 6 + 2 × 22 = 50 person-minutes, 25 households warned."""
+    sc = ops(warnings={"minutes_per_household": 2, "crew": 2, "deadline_min": 30, "deadline_from": "start"})
+    sc["levels"].update({lv: {"tasks": []} for lv in ("IV", "III", "II")})  # no level plans another task
+    res = run(write_scenario, sc)
+    assert kinds(res, "task_started", "dispatched", "arrived", "closed") == [
+        (0.0, "task_started", "warnings", 1),
+        (0.0, "dispatched", 0, "grid_worker", 0), (0.0, "dispatched", 0, "grid_worker", 1),
+        (2.0, "arrived", 0, "grid_worker", 0), (8.0, "arrived", 0, "grid_worker", 1), (105.0, "closed", 0)]
+    t = res.tasks
+    assert t["warnings.households"] == 100 and t["warnings.warned_by_deadline_share"] == 0.25
+    # the tasks no level plans ask for nothing
+    assert t["posts.post_hours"] == 0.0 and math.isnan(t["posts.uncovered_hours"])
+    assert t["evacuation.residents"] == 0.0 and math.isnan(t["evacuation.done_min"])
+
+
 def test_a_post_relieved_at_shift_change(write_scenario):
     """A key site at A (its key area), one person on post from 0 (300 min before the onset) to the hazard's
     end at 360, in shifts of 120 min, the relief called 10 min before a shift ends."""
@@ -95,6 +113,17 @@ def test_a_post_relieved_at_shift_change(write_scenario):
     t = res.tasks
     assert t["posts.post_hours"] == 6.0
     assert t["posts.uncovered_hours"] == pytest.approx(2 / 60)  # 0..2, before the first holder arrived
+
+
+def test_a_run_that_ends_before_the_posts_window_owes_no_post_hours(write_scenario):
+    """The window opens 100 min before the onset at 300; the run ends at 150 (the hazard's own incidents
+    off, so it may start after the horizon)."""
+    sc = ops(posts={"people": 1, "before_onset_min": 100, "until_after_hazard_min": 0})
+    sc["horizon_min"], sc["drain_min"] = 150, 0
+    sc["incidents"]["hazard_incidents"] = False
+    t = run(write_scenario, sc).tasks
+    assert t["posts.post_hours"] == 0.0
+    assert math.isnan(t["posts.uncovered_hours"]) and math.isnan(t["posts.uncovered_share"])
 
 
 def test_a_post_left_uncovered_when_nobody_comes(write_scenario):
@@ -140,6 +169,28 @@ def test_a_unit_moved_across_towns_by_the_district(write_scenario):
     assert kinds(res, "transferred", "dispatched") == [
         (60.0, "transferred", "grid_worker", 0, "T1", "T2"), (98.0, "dispatched", 0, "grid_worker", 0)]
     assert res.incidents["first_arrival_min"].tolist() == [100.0]
+    assert res.tasks["transfers"] == 1
+
+
+def test_the_district_moves_a_unit_only_from_a_town_with_nothing_waiting(write_scenario):
+    """Three towns; grid workers at A1 and A2 (town T1) and at C (T3), none in T2. T1 has an incident no
+    grid worker may serve (agency teams only: it waits for ever) and two free workers; T2 has one waiting
+    for a grid worker; T3 nothing waiting and one free. At the review at 60 T2 is short, and the worker
+    comes from T3, not from T1 with more free hands but work of its own waiting."""
+    grids = """grid,town,community,kind,households,x_km,y_km,key_area,party_members
+A1,T1,C1,rural,100,0,0,0,0
+A2,T1,C1,rural,100,1,0,0,0
+C,T3,C3,rural,100,6,0,0,0
+B,T2,C2,rural,100,3,0,0,0
+"""
+    sc = tiny()
+    sc["forces"]["grid_workers"]["full_time"] = 3  # one at each of the first three grids
+    sc["incidents"]["classes"]["departmental"]["forces"] = ["agency_team"]
+    sc["switch"] = {"activation": "scheduled", "scheduled_min": 0, "deactivation_quiet_min": None}
+    sc["levels"] = {"I": {"tasks": [], "command": "town"}}
+    sc["dispatch"]["transfers"] = {"review_min": 60, "delay_min": 30, "min_backlog": 1, "max_units": 1}
+    res = run(write_scenario, sc, "1,A1,departmental,minor,,\n1,B,complex,minor,,\n", grids=grids)
+    assert kinds(res, "transferred") == [(60.0, "transferred", "grid_worker", 2, "T3", "T2")]
     assert res.tasks["transfers"] == 1
 
 
@@ -263,3 +314,31 @@ def test_peacetime_hours_keep_a_worker_off_until_his_day_starts(write_scenario):
     duty = [(e[0], e[1]) for e in res.log if e[1] in ("on_duty", "off_duty") and e[0] > 0]
     assert duty == [(120.0, "on_duty"), (1080.0, "off_duty"), (1560.0, "on_duty")]
     assert res.incidents["reported_min"][0] == 20.0 and res.incidents["first_arrival_min"][0] == 122.0
+
+
+def test_an_evacuation_rescheduled_by_a_full_shelter_closes_once_when_help_arrives(write_scenario, tmp_path):
+    """Level I at 50 starts the evacuation of A's 10 residents (30 min each, one escort, a crew of 2: 300
+    person-minutes). The worker at A is there at 52 (alone, done at 352 if nobody came); the worker at B is
+    busy with an incident at B until 122. T1's shelter is full at 60: the 292 person-minutes left become
+    292 / 30 × 46 (the round trip to T2 added). The worker from B is there at 130; at two hands the rest
+    is done at 130 + (292 / 30 × 46 - 70) / 2, and the job closes then, once."""
+    from sim.model import run_drill
+    from sim.scenario.drill import load_drill
+
+    sc = ops(evacuation={"vulnerable_share": 0.1, "escorts": 1, "minutes_each": 30, "crew": 2,
+                         "deadline_min": 0, "shelter_places_per_resident": 2})
+    sc["switch"]["scheduled_min"] = 50
+    sc["levels"]["I"]["command"] = "district"  # the worker of T2 may help in T1
+    write_scenario(sc, "", grids=TWO_TOWNS)
+    import yaml
+    drill = {"name": "d", "scenario": "sc.yaml", "injects": [
+        {"id": "X", "at": 0, "event": "incident", "grid": "B", "class": "complex", "work_min": 100},
+        {"id": "S", "at": 60, "event": "shelter_full", "towns": ["T1"]}]}
+    (tmp_path / "d.yaml").write_text(yaml.safe_dump(drill))
+    loaded = load_drill(tmp_path / "d.yaml")
+    res = run_drill(build_model(loaded.scenario), loaded.drill)
+    done = 130 + (292 / 30 * 46 - 70) / 2
+    assert kinds(res, "dispatched", "closed") == [
+        (20.0, "dispatched", 0, "grid_worker", 1), (50.0, "dispatched", 1, "grid_worker", 0),
+        (122.0, "closed", 0), (122.0, "dispatched", 1, "grid_worker", 1), (round(done, 6), "closed", 1)]
+    assert res.tasks["evacuation.done_min"] == pytest.approx(done)

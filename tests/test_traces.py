@@ -113,6 +113,27 @@ def test_threshold_activation_switches_to_flat_reporting(write_scenario):
     assert (27.0, "ready", 2) in res.log
 
 
+def test_reports_while_an_activation_is_pending_order_nothing_more(write_scenario):
+    """Majors reported at 10, 12 and 14 with a threshold of 2 in 30 min: ordered once, at 12, and declared
+    after the 7-min decision delay; the third report, within the delay, orders nothing."""
+    sc = tiny()
+    sc["switch"] = {"activation": "threshold", "threshold": {"severity": "major", "count": 2, "window_min": 30},
+                    "decision_delay_min": 7, "deactivation_quiet_min": None}
+    path = write_scenario(sc, "0,A,complex,major,,\n2,A,complex,major,,\n4,A,complex,major,,\n")
+    res = trace_of(path)
+    assert res.incidents["reported_min"].tolist() == [10.0, 12.0, 14.0]
+    assert [e for e in res.log if e[1] in ("activation_ordered", "activated", "level_declared")] == [
+        (12.0, "activation_ordered"), (19.0, "activated"), (19.0, "level_declared", "I")]
+
+
+def test_a_forecast_warning_with_no_hazard_declares_nothing(write_scenario):
+    sc = tiny()
+    sc["switch"] = {"activation": "warning", "deactivation_quiet_min": None}
+    res = trace_of(write_scenario(sc, "0,A,complex,minor,,\n"))
+    assert res.levels == [] and res.activations == []
+    assert res.incidents["closed_min"].tolist() == [52.0]  # peacetime throughout: 2 hops, study, 2 min, 30 min
+
+
 def test_deactivation_after_quiet_period(write_scenario):
     sc = tiny()
     sc["switch"] = {"activation": "scheduled", "scheduled_min": 100, "deactivation_quiet_min": 50,

@@ -1,13 +1,18 @@
 """Mutation testing of the model and the KPIs: does the suite notice when the code is wrong?
 
     .venv/bin/python tools/mutation.py [--sample 300] [--jobs 2] [--seed 1] [FILE ...]
+    .venv/bin/python tools/mutation.py --replay results/mutation-before.json [--jobs 2]
 
 Each mutant changes one thing in one module of `sim/model/` or `sim/experiment/kpis.py` (a comparison
 turned around or its boundary moved, + for -, * for /, `and` for `or`, a condition negated, a `not`
 dropped, a number off by one, True for False, min for max, += for -=), then the model's tests run against
 it in a copy of the project (stopping at the first failure). A mutant is killed when a test fails or it
 runs past the time limit (an endless loop); it survives when every test passes. Mutants are drawn at
-random (seeded) from all of them, `--sample` in all; `--sample 0` runs every one.
+random (seeded) from all of them, `--sample` in all; `--sample 0` runs every one. The draw picks positions in
+the list of all mutants, so a change to a target module draws a different sample: `--replay RESULTS` runs
+the mutants of an earlier results file instead, each found again by its file, its source line's text and
+its change (the n-th such on that line), so that scores before and after a change compare the same
+mutants; one whose line no longer exists is listed and left out.
 
 Writes results/mutation.json (every mutant: file, line, what changed, killed or survived) and prints the
 score and the survivors. Source lines are rewritten with `ast.unparse`, so line numbers refer to the
@@ -35,7 +40,8 @@ TARGETS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "sim" / "model").glob
     "sim/experiment/kpis.py"]
 TESTS = ["tests/test_traces.py", "tests/test_policies.py", "tests/test_reporting_rules.py", "tests/test_kpis.py",
          "tests/test_model_parts.py", "tests/test_pairing.py", "tests/test_analytic.py", "tests/test_functional.py",
-         "tests/test_drills.py", "tests/test_operations.py"]
+         "tests/test_drills.py", "tests/test_operations.py", "tests/test_model_units.py", "tests/test_duty.py",
+         "tests/test_party.py"]
 TIMEOUT_S = 240
 
 SWAP_CMP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
@@ -50,6 +56,8 @@ class Mutant:
     index: int  # the n-th mutation point of the file
     line: int
     change: str
+    code: str = ""  # the source line, stripped (to find the mutant again when lines move: `--replay`)
+    nth: int = 0  # the n-th mutant of this change on a line with this text, in the file
     outcome: str = ""
     seconds: float = 0.0
 
@@ -141,9 +149,27 @@ def enumerate_mutants(files: list[str]) -> list[Mutant]:
     for f in files:
         ORIGINALS[f] = (ROOT / f).read_text()
         tree = ast.parse(ORIGINALS[f])
+        lines = ORIGINALS[f].splitlines()
+        seen: dict[tuple[str, str], int] = {}
         for i, (node, _kind, desc) in enumerate(points(tree)):
-            out.append(Mutant(f, i, getattr(node, "lineno", 0), desc))
+            line = getattr(node, "lineno", 0)
+            code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+            nth = seen[(code, desc)] = seen.get((code, desc), -1) + 1
+            out.append(Mutant(f, i, line, desc, code, nth))
     return out
+
+
+def replayed(every: list[Mutant], results: Path) -> tuple[list[Mutant], list[dict]]:
+    """The mutants of an earlier results file found in the current sources, and those no longer there."""
+    here = {(m.file, m.code, m.change, m.nth): m for m in every}
+    found, missing = [], []
+    for old in json.loads(results.read_text())["mutants"]:
+        m = here.get((old["file"], old.get("code"), old["change"], old.get("nth", 0)))
+        if m is None:
+            missing.append(old)
+        else:
+            found.append(m)
+    return sorted(found, key=lambda m: (m.file, m.index)), missing
 
 
 #: the sources as they were when the run started (the tree may change while it runs)
@@ -154,6 +180,7 @@ def run_one(m: Mutant, work: Path) -> Mutant:
     target = work / m.file
     original = ORIGINALS[m.file]
     target.write_text(mutate(original, m.index))
+    _drop_bytecode(target)
     t0 = time.perf_counter()
     try:
         proc = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
@@ -163,8 +190,17 @@ def run_one(m: Mutant, work: Path) -> Mutant:
         m.outcome = "killed (timeout)"
     finally:
         target.write_text(original)
+        _drop_bytecode(target)
     m.seconds = round(time.perf_counter() - t0, 1)
     return m
+
+
+def _drop_bytecode(source: Path) -> None:
+    """Remove the cached bytecode of `source`: a .pyc is trusted when the source's mtime (whole seconds) and
+    size match, and two mutants of one file often have the same size, so a mutant written in the same second
+    as the one before (a run that dies at import takes under a second) would run the previous mutant's code."""
+    for pyc in (source.parent / "__pycache__").glob(source.stem + ".*.pyc"):
+        pyc.unlink(missing_ok=True)
 
 
 def main() -> int:
@@ -173,11 +209,19 @@ def main() -> int:
     ap.add_argument("--sample", type=int, default=300, help="mutants to run (0: all)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--replay", metavar="RESULTS", help="run the mutants of an earlier results file (found again "
+                    "by file, source line and change) instead of a sample")
     ap.add_argument("--out", default=str(ROOT / "results" / "mutation.json"))
     args = ap.parse_args()
     every = enumerate_mutants(args.files)
-    chosen = every if args.sample <= 0 or args.sample >= len(every) else sorted(
-        random.Random(args.seed).sample(every, args.sample), key=lambda m: (m.file, m.index))
+    if args.replay:
+        chosen, missing = replayed(every, Path(args.replay))
+        for old in missing:
+            print(f"  gone (its line changed): {old['file']}:{old['line']} {old['change']}")
+        args.sample = len(chosen)
+    else:
+        chosen = every if args.sample <= 0 or args.sample >= len(every) else sorted(
+            random.Random(args.seed).sample(every, args.sample), key=lambda m: (m.file, m.index))
     print(f"{len(every)} mutants in {len(args.files)} files; running {len(chosen)} with {args.jobs} jobs",
           flush=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -224,7 +268,7 @@ def _write(args: argparse.Namespace, total: int, done: list[Mutant]) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps({"total_mutants": total, "sample": args.sample, "run": len(done), "killed": killed,
-                               "seed": args.seed, "tests": TESTS,
+                               "seed": args.seed, "replay": args.replay, "tests": TESTS,
                                "mutants": [asdict(m) for m in sorted(done, key=lambda m: (m.file, m.index))]},
                               indent=1))
     tmp.replace(out)

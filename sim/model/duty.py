@@ -52,6 +52,8 @@ class Duty:
         self.off_since = [math.nan] * n  # when the unit last went off duty in this emergency
         self.debt = [0.0] * n  # sleep debt, minutes
         self.avail = [True] * n  # peacetime hours allow
+        # resident teams with days: on duty in peacetime while in the village, on their days
+        self.village = [f == RESIDENT for f in units.force] if sc.forces.resident_teams.days else [False] * n
         # rotas and fatigue are for the people called up for the emergency; the standing staff on duty in
         # peacetime keep their own hours
         self.shift_unit = [FORCES[f] in sc.shifts.forces and only for f, only in zip(units.force, units.emergency_only)]
@@ -122,7 +124,7 @@ class Duty:
         if pool.blocked[u] > now or self.rest_until[u] > now or self.tired[u]:
             return False
         if self.switch.phase == PEACE:
-            return self.peace_on[u] and self.avail[u]
+            return (self.peace_on[u] or self.village[u]) and self.avail[u]
         if not self.called[u] or pool.due[u] > now:  # not called, or still on the way
             return False
         if self.rota_t0 is not None and self.shift_unit[u]:
@@ -183,15 +185,17 @@ class Duty:
         called_now: dict[float, list[int]] = {}
         gone = []
         for u, f in enumerate(pool.force):
-            if self.peace_on[u]:
+            here = self.village[u] and pool.on[u]  # a resident team member in the village: no recall
+            if self.peace_on[u] or here:
                 want = True
             else:
                 d = pool.act_delay[u]
                 want = d < INF and self.rank[u] < lv.mobilise.share(FORCES[f])
             if want and not self.called[u]:
                 self.called[u] = True
-                pool.due[u] = now + pool.act_delay[u]
-                called_now.setdefault(pool.act_delay[u], []).append(u)
+                delay = 0.0 if here else pool.act_delay[u]
+                pool.due[u] = now + delay
+                called_now.setdefault(delay, []).append(u)
             elif not want and self.called[u]:
                 self.called[u] = False
                 gone.append(u)
