@@ -254,10 +254,10 @@ def _compare(args: argparse.Namespace) -> int:
     from sim.output.messages import pick
     from sim.output.report import folder_lang
 
-    result = compare_runs(args.run_a, args.run_b, args.kpis or None)
-    for warning in result["warnings"]:
-        print(f"warning: {warning}", file=sys.stderr)
     lang = args.lang or folder_lang(Path(args.run_a))
+    result = compare_runs(args.run_a, args.run_b, args.kpis or None, lang)
+    for warning in result["warnings"]:
+        print(f"{pick(lang, 'warning', '警告')}: {warning}", file=sys.stderr)
     print(comparison_text(result, lang))
     why = why_no_difference(result, lang)
     if why:

@@ -194,6 +194,25 @@ B,T2,C2,rural,100,3,0,0,0
     assert res.tasks["transfers"] == 1
 
 
+def test_one_review_moves_as_many_units_as_jobs_wait_up_to_its_limit(write_scenario):
+    """Two jobs wait at B (town T2) and T1 has two free workers: one review moves both (max_units 3), and
+    stops there, since nothing more waits; the next review finds T2 with nobody short."""
+    grids = """grid,town,community,kind,households,x_km,y_km,key_area,party_members
+A1,T1,C1,rural,100,0,0,0,0
+A2,T1,C1,rural,100,1,0,0,0
+B,T2,C2,rural,100,3,0,0,0
+"""
+    sc = tiny()
+    sc["forces"]["grid_workers"]["full_time"] = 2  # at A1 and A2
+    sc["switch"] = {"activation": "scheduled", "scheduled_min": 0, "deactivation_quiet_min": None}
+    sc["levels"] = {"I": {"tasks": [], "command": "town"}}
+    sc["dispatch"]["transfers"] = {"review_min": 60, "delay_min": 30, "min_backlog": 1, "max_units": 3}
+    res = run(write_scenario, sc, "0,B,complex,minor,,\n0,B,complex,minor,,\n", grids=grids)
+    assert kinds(res, "transferred") == [(60.0, "transferred", "grid_worker", 0, "T1", "T2"),
+                                         (60.0, "transferred", "grid_worker", 1, "T1", "T2")]
+    assert res.tasks["transfers"] == 2
+
+
 @pytest.mark.parametrize("share,level_share,called", [(1.0, 1.0, True), (0.0, 1.0, False), (1.0, 0.0, False)])
 def test_a_part_timer_called_up_at_activation(write_scenario, share, level_share, called):
     """The one part-timer is not on duty in peacetime (availability 0); at activation (minute 100) she is

@@ -71,6 +71,9 @@ def test_no_difference_is_explained_and_the_report_says_why(runs, tmp_path, caps
     why = why_no_difference(res)
     assert any(s.startswith("B changes forces.agencies.team_ratio (agency teams)") for s in why), why
     assert any("Where the minutes go" in s for s in why)
+    # a phase that holds the same incidents as the whole run is not said twice with the same figures
+    figures = [re.findall(r"\d+(?:\.\d+)?", s) for s in why]
+    assert all(f not in figures[:k] for k, f in enumerate(figures) if f), why
     out = tmp_path / "cmp.html"
     assert main(["compare", str(base.out_dir), str(more.out_dir), "--report", str(out), "--lang", "zh"]) == 0
     assert "为何无显著差异" in capsys.readouterr().out

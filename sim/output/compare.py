@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import math
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from scipy import stats
 
 from sim.errors import Problem, ScenarioError
 from sim.files import FileRefused, atomic_write_text, read_text_limited
+from sim.output.labels import Lang
+from sim.output.messages import pick, t
 
 #: compared when no --kpi is given
 HEADLINE_KPIS = ("response_mean_min", "response_p90_min", "within_target_share", "staffed_mean_min",
@@ -282,15 +285,16 @@ def _labels(a: dict[str, Any], b: dict[str, Any]) -> tuple[str, str]:
     return la, lb
 
 
-def compare_runs(dir_a: str | Path, dir_b: str | Path, kpis: list[str] | tuple[str, ...] | None = None
-                 ) -> dict[str, Any]:
+def compare_runs(dir_a: str | Path, dir_b: str | Path, kpis: list[str] | tuple[str, ...] | None = None,
+                 lang: Lang = "en") -> dict[str, Any]:
     """Paired differences B - A of each KPI over the replications both run folders have.
 
     `kpis` defaults to HEADLINE_KPIS (those both runs have). Raises ScenarioError (problems naming the
     folder) for a missing folder, a folder without kpis.csv, an unknown KPI, or no common replication.
     Returns {"a": {...}, "b": {...}, "replications": [...], "warnings": [...], "kpis": {kpi: {...}}},
     each KPI with name, unit, n, a_mean, b_mean, diff_mean, ci95_low, ci95_high, p_value, significant and
-    sentence; numbers are in the KPI's own units (shares as fractions), NaN where undefined.
+    sentence; numbers are in the KPI's own units (shares as fractions), NaN where undefined. The warnings are
+    in `lang`.
     """
     pa, pb = Path(dir_a), Path(dir_b)
     cols_a, data_a = _read_kpis(pa)
@@ -314,18 +318,16 @@ def compare_runs(dir_a: str | Path, dir_b: str | Path, kpis: list[str] | tuple[s
         chosen = [k for k in HEADLINE_KPIS if k in both]
         missing = [k for k in HEADLINE_KPIS if k not in both]
         if missing:
-            warn.append(f"left out (not in both runs' kpis.csv): {', '.join(missing)}")
+            warn.append(t("cmp.left_out", lang, kpis=", ".join(missing)))
     if a["seed"] is None or b["seed"] is None:
-        which = " and ".join(x for x, r in (("A", a), ("B", b)) if r["seed"] is None)
-        warn.append(f"the seed of {which} is unknown (no manifest.json or summary.json), so it cannot be "
-                    "checked that the same replication saw the same incidents")
+        which = pick(lang, " and ", " 和 ").join(x for x, r in (("A", a), ("B", b)) if r["seed"] is None)
+        warn.append(t("cmp.seed_unknown", lang, which=which))
     elif a["seed"] != b["seed"]:
-        warn.append(f"the seeds differ (A {a['seed']}, B {b['seed']}): replication r does not see the same "
-                    "incidents in both runs, so the comparison is not paired on the same incidents")
-    warn += relation_warnings(pa, pb)
+        warn.append(t("cmp.seeds_differ", lang, a=a["seed"], b=b["seed"]))
+    warn += relation_warnings(pa, pb, lang)
     if set(data_a) != set(data_b):
-        warn.append(f"the runs have different replications (A {_ranges(list(data_a))}, B "
-                    f"{_ranges(list(data_b))}); comparing the {len(common)} both have ({_ranges(common)})")
+        warn.append(t("cmp.replications", lang, a=_ranges(list(data_a)), b=_ranges(list(data_b)), n=len(common),
+                      common=_ranges(common)))
     out: dict[str, Any] = {}
     for k in chosen:
         r = paired_difference([data_a[i][k] for i in common], [data_b[i][k] for i in common])
@@ -344,17 +346,16 @@ def _grid_ids(folder: Path) -> set[str] | None:
         return {r["grid"] for r in csv.DictReader(fh)}
 
 
-def relation_warnings(pa: Path, pb: Path) -> list[str]:
+def relation_warnings(pa: Path, pb: Path, lang: Lang = "en") -> list[str]:
     """Warnings when the two runs are not of the same territory or scenario: pairing them then means little."""
     out = []
     ga, gb = _grid_ids(pa), _grid_ids(pb)
     if ga is not None and gb is not None and ga != gb:
         common = len(ga & gb)
-        out.append(f"the runs are of different territories (A has {len(ga)} grids, B {len(gb)}, {common} in common): "
-                   "replication r does not see the same incidents, and differences are between districts, not policies")
+        out.append(t("cmp.territories", lang, na=len(ga), nb=len(gb), common=common))
     na, nb = _run_info(pa)["scenario"], _run_info(pb)["scenario"]
     if na and nb and na != nb:
-        out.append(f"the runs are of different scenarios (A {na}, B {nb}); check that B is A with the change you mean")
+        out.append(t("cmp.scenarios", lang, a=na, b=nb))
     return out
 
 
@@ -378,9 +379,12 @@ def why_no_difference(result: dict[str, Any], lang: str = "en") -> list[str]:
     summary = _read_json(a / "summary.json")
     phases = sorted({kpi_phase(k) for k in flat}, key=["all", "peacetime", "emergency", "hazard"].index)
     out: list[str] = []
+    seen: set[tuple[str, ...]] = set()  # the figures of a line: a phase that holds (nearly) all incidents says it once
     for phase in phases[:2]:
         for line in compare_diagnosis(changed, means_of(summary), inc, phase, lang):  # type: ignore[arg-type]
-            if line not in out:
+            figures = tuple(re.findall(r"\d+(?:\.\d+)?", line)) or (line,)
+            if figures not in seen:
+                seen.add(figures)
                 out.append(line)
     return out
 

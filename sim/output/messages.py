@@ -95,6 +95,23 @@ M: dict[str, tuple[str, str]] = {
                  "分阶段响应时间（首批到场减事件发生）；虚线为各类别目标时限。"),
     "cap.mob": ("Share of each force in place over time (mean over replications).", "各力量随时间的到位比例（各次重复平均）。"),
     "cap.map": ("Grids coloured by median response time; key areas circled.", "按响应时间中位数着色的网格；红圈为重点区域。"),
+    # ---- comparison warnings
+    "cmp.left_out": ("left out (not in both runs' kpis.csv): {kpis}", "未比较（两次运行的 kpis.csv 不都含有）：{kpis}"),
+    "cmp.seed_unknown": ("the seed of {which} is unknown (no manifest.json or summary.json), so it cannot be checked "
+                         "that the same replication saw the same incidents",
+                         "{which} 的随机种子未知（缺少 manifest.json 或 summary.json），无法核对同一次重复是否面对相同事件"),
+    "cmp.seeds_differ": ("the seeds differ (A {a}, B {b}): replication r does not see the same incidents in both runs, "
+                         "so the comparison is not paired on the same incidents",
+                         "随机种子不同（A 为 {a}，B 为 {b}）：同一次重复在两次运行中面对的事件不同，比较不是按相同事件配对的"),
+    "cmp.territories": ("the runs are of different territories (A has {na} grids, B {nb}, {common} in common): "
+                        "replication r does not see the same incidents, and differences are between districts, not "
+                        "policies",
+                        "两次运行的辖区不同（A 有 {na} 个网格，B 有 {nb} 个，共有 {common} 个）：同一次重复面对的事件不同，"
+                        "差异来自辖区不同，而非措施不同"),
+    "cmp.scenarios": ("the runs are of different scenarios (A {a}, B {b}); check that B is A with the change you mean",
+                      "两次运行的情景不同（A 为 {a}，B 为 {b}）；请确认 B 就是 A 加上您要比较的改动"),
+    "cmp.replications": ("the runs have different replications (A {a}, B {b}); comparing the {n} both have ({common})",
+                         "两次运行的重复次数不同（A 为 {a}，B 为 {b}）；只比较两者共有的 {n} 次（{common}）"),
 }
 
 

@@ -51,8 +51,9 @@ def compare_page(result: dict[str, Any], lang: Lang = "en") -> str:
     lines = "".join(f"<li>{e(sentence(k, r, lang))}</li>" for k, r in result["kpis"].items())
     why = why_no_difference(result, lang)
     lines += "".join(f'<li class="diag">{e(s)}</li>' for s in why)
-    legend = (f"<p><b>A</b> {e(a['label'])} <span class=\"muted\">({e(a['dir'])}, seed {e(a['seed'])})</span><br>"
-              f"<b>B</b> {e(b['label'])} <span class=\"muted\">({e(b['dir'])}, seed {e(b['seed'])})</span></p>")
+    seed = pick(lang, "seed", "随机种子")
+    legend = (f"<p><b>A</b> {e(a['label'])} <span class=\"muted\">({e(a['dir'])}, {seed} {e(a['seed'])})</span><br>"
+              f"<b>B</b> {e(b['label'])} <span class=\"muted\">({e(b['dir'])}, {seed} {e(b['seed'])})</span></p>")
     sections.append(("headline", pick(lang, "In short", "要点"), legend + f'<ul class="headline" id="headline">{lines}</ul>', ""))
     head = [pick(lang, x, y) for x, y in (("KPI", "指标"), ("A mean", "A 平均"), ("B mean", "B 平均"), ("B \u2212 A", "B \u2212 A"),
                                            ("95 % CI", "95%置信区间"), ("p", "p"))]
