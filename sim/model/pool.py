@@ -156,6 +156,3 @@ class ResponderPool:
         """The lowest-numbered free unit of the on-the-spot force standing at this location."""
         here = self.spot.get(loc)
         return min(here) if here else None
-
-    def units_of(self, force: int) -> list[int]:
-        return [u for u, f in enumerate(self.force) if f == force]

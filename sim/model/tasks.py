@@ -189,7 +189,6 @@ class Tasks:
                 self._start_warnings()
             rules = self.sc.tasks.evacuation if kind == EVACUATION else self.sc.tasks.warnings
             if rules.deadline_from == "start":
-                self.deadline[kind] = self.eng.now + rules.deadline_min
                 self.eng.at(rules.deadline_min, self._snapshot, kind, "deadline")
 
     def _job(self, kind: int, grid: int, need: int, work: float, factors: np.ndarray) -> int:
