@@ -41,7 +41,7 @@ TARGETS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "sim" / "model").glob
 TESTS = ["tests/test_traces.py", "tests/test_policies.py", "tests/test_reporting_rules.py", "tests/test_kpis.py",
          "tests/test_model_parts.py", "tests/test_pairing.py", "tests/test_analytic.py", "tests/test_functional.py",
          "tests/test_drills.py", "tests/test_operations.py", "tests/test_model_units.py", "tests/test_duty.py",
-         "tests/test_party.py"]
+         "tests/test_party.py", "tests/test_engine.py"]
 TIMEOUT_S = 240
 
 SWAP_CMP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,

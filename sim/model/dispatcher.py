@@ -162,7 +162,8 @@ class Dispatcher:
         if rec.t_disp[i] != rec.t_disp[i]:
             rec.t_disp[i] = self.eng.now
         rec.served[i] |= 1 << PARTY
-        self.eng.note("dispatched", i, "party_member", k)
+        if self.eng.log is not None:
+            self.eng.note("dispatched", i, "party_member", k)
         if party.by_community:  # from the community's seat, as a group
             tt = self.travel.between(int(self.terr.comm_seat[p]), g)
             slot = rec.trips[i]
@@ -277,7 +278,8 @@ class Dispatcher:
         if rec.t_close[i] == rec.t_close[i]:
             self.release_party(rec.grid[i], k)
             return
-        self.eng.note("arrived", i, "party_member", k)
+        if self.eng.log is not None:
+            self.eng.note("arrived", i, "party_member", k)
         self.progress(i, k, 1.0)
         if rec.kind[i] != INCIDENT and self.hooks_arrive is not None:
             self.hooks_arrive(i)
@@ -328,7 +330,8 @@ class Dispatcher:
         if token != rec.token[i]:
             return
         rec.t_close[i] = self.eng.now
-        self.eng.note("closed", i)
+        if self.eng.log is not None:
+            self.eng.note("closed", i)
         if i in self.waiting:
             self.unwait(i)
         crew, rec.crew[i] = rec.crew[i], []

@@ -11,10 +11,13 @@ import gc
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from heapq import heappop, heappush
 from typing import Any
 
 import simpy
-from simpy.events import Timeout
+from simpy.core import Infinity as INFINITY
+from simpy.core import SimTime
+from simpy.events import NORMAL, Event
 
 _gc_lock = threading.Lock()
 _gc_depth = 0  # replications running in this process (threads): the first sets the collector, the last restores it
@@ -47,31 +50,59 @@ def quiet_collector() -> Iterator[None]:
                 gc.unfreeze()
 
 
-class _Call(Timeout):
-    """A timeout that runs fn(*args) when it fires (one shared callback, no closure per event)."""
-
-    __slots__ = ("fn", "args")
-    fn: Callable[..., None]
-    args: tuple[Any, ...]
-
-
-def _fire(ev: _Call) -> None:
-    ev.fn(*ev.args)
-
-
 class Engine(simpy.Environment):
+    """A SimPy environment whose events are callbacks: `at(delay, fn, *args)` puts fn and its arguments
+    straight into SimPy's queue, in SimPy's order (time, priority, then the order scheduled), with no
+    Event object, and `run` fires them. Any other SimPy event (a process, if one is ever added) is still
+    processed as `Environment.step` would."""
+
+    #: the current minute, a plain attribute (SimPy's `now` is a property over `_now`, read millions of times)
+    now: float = 0.0
+
     def __init__(self, trace: bool = False):
         super().__init__()
         self.n_events = 0
         self.log: list[tuple] | None = [] if trace else None
 
+    @property
+    def _now(self) -> float:
+        return self.now
+
+    @_now.setter
+    def _now(self, t: float) -> None:
+        self.now = t
+
     def at(self, delay: float, fn: Callable[..., None], *args: Any) -> None:
         """Run fn(*args) after `delay` minutes."""
+        if delay < 0:
+            raise ValueError(f"negative delay {delay}")
         self.n_events += 1
-        ev = _Call(self, delay)
-        ev.fn = fn
-        ev.args = args
-        ev.callbacks.append(_fire)
+        heappush(self._queue, (self.now + delay, NORMAL, next(self._eid), fn, args))  # type: ignore[misc]
+
+    def run(self, until: SimTime | Event | None = None) -> Any:
+        """Fire what is due before `until` (a number of minutes; events at `until` itself wait, as with
+        `Environment.run`), then stand at `until`."""
+        if until is not None and not isinstance(until, (int, float)):
+            return super().run(until)
+        end = INFINITY if until is None else float(until)
+        if end < self.now:
+            raise ValueError(f"until ({end}) must not be before the current time ({self.now})")
+        q, pop = self._queue, heappop
+        while q and q[0][0] < end:
+            item: tuple = pop(q)
+            self.now = item[0]
+            if len(item) == 5:
+                item[3](*item[4])
+                continue
+            ev = item[3]  # a SimPy event: its callbacks, as Environment.step runs them
+            callbacks, ev.callbacks = ev.callbacks, None
+            for callback in callbacks:
+                callback(ev)
+            if not ev._ok and not hasattr(ev, "_defused"):
+                raise ev._value
+        if until is not None:
+            self.now = end
+        return None
 
     def soon(self, delay: float, fn: Callable[..., None], *args: Any) -> None:
         """As `at`, but run now when there is no delay."""

@@ -1,0 +1,54 @@
+"""The event engine: callbacks in SimPy's order, `until` as SimPy means it, and SimPy's own events still run."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.model.engine import Engine
+
+
+def test_callbacks_fire_by_time_then_by_the_order_scheduled_and_wait_at_until():
+    eng = Engine()
+    seen: list[tuple[float, str]] = []
+    eng.at(5, lambda: seen.append((eng.now, "b")))
+    eng.at(2, lambda: seen.append((eng.now, "a")))
+    eng.at(5, lambda: seen.append((eng.now, "c")))
+    eng.at(10, lambda: seen.append((eng.now, "at until")))
+    eng.run(until=10)
+    assert seen == [(2, "a"), (5, "b"), (5, "c")]  # what falls at `until` itself waits, as with SimPy
+    assert eng.now == 10 and eng.n_events == 4
+    eng.run(until=11)
+    assert seen[-1] == (10, "at until")
+
+
+def test_a_callback_scheduling_at_zero_delay_runs_after_those_already_due_then():
+    eng = Engine()
+    seen: list[str] = []
+    eng.at(1, lambda: (seen.append("first"), eng.at(0, lambda: seen.append("third"))))
+    eng.at(1, lambda: seen.append("second"))
+    eng.run()
+    assert seen == ["first", "second", "third"] and eng.now == 1
+
+
+def test_simpy_processes_run_beside_the_callbacks():
+    eng = Engine()
+    seen: list[tuple[float, str]] = []
+
+    def proc():
+        yield eng.timeout(3)
+        seen.append((eng.now, "process"))
+
+    eng.process(proc())
+    eng.at(2, lambda: seen.append((eng.now, "callback")))
+    eng.at(4, lambda: seen.append((eng.now, "callback")))
+    eng.run(until=100)
+    assert seen == [(2, "callback"), (3, "process"), (4, "callback")] and eng.now == 100
+
+
+def test_a_negative_delay_or_an_until_in_the_past_is_refused():
+    eng = Engine()
+    with pytest.raises(ValueError, match="negative delay"):
+        eng.at(-1, print)
+    eng.run(until=5)
+    with pytest.raises(ValueError, match="must not be before"):
+        eng.run(until=4)
