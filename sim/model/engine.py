@@ -1,7 +1,8 @@
 """The event engine of one replication: a SimPy environment driven by callbacks, and the event log.
 
-Each stage that takes time is one SimPy timeout whose callback runs the next stage; a stage with no
-delay runs at once (a zero-length timeout would only cost an event). The log, kept only when a trace is
+Each stage that takes time is one entry in SimPy's event queue whose callback runs the next stage (no
+Event object: the model's events always succeed and nobody waits on them, so building one would only
+cost time); a stage with no delay runs at once (a zero-length event would only cost an event). The log, kept only when a trace is
 asked for (drills, tests), holds `(minute, event, *detail)` tuples in the order things happen.
 """
 
