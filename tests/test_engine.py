@@ -52,3 +52,20 @@ def test_a_negative_delay_or_an_until_in_the_past_is_refused():
     eng.run(until=5)
     with pytest.raises(ValueError, match="must not be before"):
         eng.run(until=4)
+
+
+def test_step_fires_one_entry_at_a_time_and_says_when_nothing_is_left():
+    import simpy
+
+    eng = Engine()
+    seen: list[float] = []
+    eng.at(3, lambda: seen.append(eng.now))
+    eng.at(1, lambda: seen.append(eng.now))
+    eng.step()
+    assert seen == [1] and eng.now == 1 and eng.peek() == 3
+    eng.step()
+    assert seen == [1, 3]
+    with pytest.raises(simpy.core.EmptySchedule):
+        eng.step()
+    with pytest.raises(TypeError, match="number of minutes"):
+        eng.run(until=eng.event())

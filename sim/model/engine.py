@@ -16,8 +16,8 @@ from heapq import heappop, heappush
 from typing import Any
 
 import simpy
+from simpy.core import EmptySchedule, SimTime
 from simpy.core import Infinity as INFINITY
-from simpy.core import SimTime
 from simpy.events import NORMAL, Event
 
 _gc_lock = threading.Lock()
@@ -51,6 +51,15 @@ def quiet_collector() -> Iterator[None]:
                 gc.unfreeze()
 
 
+def _process(ev: Event) -> None:
+    """A SimPy event (a process's timeout, if one is ever added): its callbacks, as Environment.step runs them."""
+    callbacks, ev.callbacks = ev.callbacks, None  # type: ignore[assignment]
+    for callback in callbacks:
+        callback(ev)
+    if not ev._ok and not hasattr(ev, "_defused"):
+        raise ev._value
+
+
 class Engine(simpy.Environment):
     """A SimPy environment whose events are callbacks: `at(delay, fn, *args)` puts fn and its arguments
     straight into SimPy's queue, in SimPy's order (time, priority, then the order scheduled), with no
@@ -80,11 +89,11 @@ class Engine(simpy.Environment):
         self.n_events += 1
         heappush(self._queue, (self.now + delay, NORMAL, next(self._eid), fn, args))  # type: ignore[misc]
 
-    def run(self, until: SimTime | Event | None = None) -> Any:
+    def run(self, until: SimTime | Event | None = None) -> None:
         """Fire what is due before `until` (a number of minutes; events at `until` itself wait, as with
         `Environment.run`), then stand at `until`."""
-        if until is not None and not isinstance(until, (int, float)):
-            return super().run(until)
+        if until is not None and not isinstance(until, (int, float)):  # SimPy's own loop cannot read our entries
+            raise TypeError(f"until must be a number of minutes, not {type(until).__name__}")
         end = INFINITY if until is None else float(until)
         if end < self.now:
             raise ValueError(f"until ({end}) must not be before the current time ({self.now})")
@@ -94,16 +103,22 @@ class Engine(simpy.Environment):
             self.now = item[0]
             if len(item) == 5:
                 item[3](*item[4])
-                continue
-            ev = item[3]  # a SimPy event: its callbacks, as Environment.step runs them
-            callbacks, ev.callbacks = ev.callbacks, None
-            for callback in callbacks:
-                callback(ev)
-            if not ev._ok and not hasattr(ev, "_defused"):
-                raise ev._value
+            else:
+                _process(item[3])
         if until is not None:
             self.now = end
-        return None
+
+    def step(self) -> None:
+        """Fire the next entry (SimPy's `step`, for entries of `at` as well as SimPy's events)."""
+        try:
+            item: tuple = heappop(self._queue)
+        except IndexError:
+            raise EmptySchedule from None
+        self.now = item[0]
+        if len(item) == 5:
+            item[3](*item[4])
+        else:
+            _process(item[3])
 
     def soon(self, delay: float, fn: Callable[..., None], *args: Any) -> None:
         """As `at`, but run now when there is no delay."""
