@@ -257,7 +257,7 @@ def _compare(args: argparse.Namespace) -> int:
     lang = args.lang or folder_lang(Path(args.run_a))
     result = compare_runs(args.run_a, args.run_b, args.kpis or None, lang)
     for warning in result["warnings"]:
-        print(f"{pick(lang, 'warning', '警告')}: {warning}", file=sys.stderr)
+        print(f"{pick(lang, 'warning: ', '警告：')}{warning}", file=sys.stderr)
     print(comparison_text(result, lang))
     why = why_no_difference(result, lang)
     if why:

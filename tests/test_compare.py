@@ -125,8 +125,8 @@ def test_seed_mismatch_and_different_replications_warn(runs, capsys):
     assert res["b"]["label"] == "shatang [seed=7, replications=2]"
     assert main(["compare", str(runs["base"]), str(runs["seed7"]), "--kpi", "response_mean_min", "--lang", "zh"]) == 0
     err = capsys.readouterr().err
-    assert "警告: 随机种子不同（A 为 20240602，B 为 7）" in err
-    assert "警告: 两次运行的重复次数不同（A 为 0-3，B 为 0-1）；只比较两者共有的 2 次（0-1）" in err
+    assert "警告：随机种子不同（A 为 20240602，B 为 7）" in err
+    assert "警告：两次运行所含的重复不同（A 为 0-3，B 为 0-1）；只比较两者共有的 2 次（0-1）" in err
     assert "seeds differ" not in err
 
 

@@ -161,3 +161,28 @@ def test_a_resident_team_in_the_village_stays_at_activation_one_away_is_recalled
     away = run(write_scenario, residents(["tue"], activation="scheduled", scheduled_min=540))
     recall = 30 * float(stream(1, 0, "mobilisation", *RESIDENT_RECALL).standard_exponential((1, slot_width(1)))[0, 0])
     assert duty_changes(away) == [(round(540 + recall, 6), "on_duty", [0])]
+
+
+def test_a_resident_team_member_is_stood_down_by_a_lower_level_whatever_her_days(write_scenario, tmp_path):
+    """Level I on Monday at 09:00 (she is away: recalled, on duty after her own delay); level IV at 14:00,
+    which mobilises no resident team: she goes off at once, days or no days (her days only keep her on in
+    the village when the emergency starts)."""
+    import yaml
+
+    from sim.model import run_drill
+    from sim.scenario.drill import load_drill
+
+    recall = 30 * float(stream(1, 0, "mobilisation", *RESIDENT_RECALL).standard_exponential((1, slot_width(1)))[0, 0])
+    for days in ([], ["tue"]):
+        sc = residents(days, activation="never")
+        sc["forces"]["resident_teams"]["presence_share"] = 0.0  # without days: not on duty in peacetime
+        sc["levels"]["IV"] = {"tasks": [], "mobilise": {"resident_team": 0.0}}
+        write_scenario(sc, "")
+        drill = {"name": "d", "scenario": "sc.yaml", "injects": [
+            {"id": "I", "at": 540, "event": "level", "level": "I"},
+            {"id": "IV", "at": 840, "event": "level", "level": "IV"}]}
+        (tmp_path / "d.yaml").write_text(yaml.safe_dump(drill))
+        loaded = load_drill(tmp_path / "d.yaml")
+        res = run_drill(build_model(loaded.scenario), loaded.drill)
+        on = [(t, what) for t, what, _ in duty_changes(res)]
+        assert on[:2] == [(round(540 + recall, 6), "on_duty"), (840.0, "off_duty")], (days, on)

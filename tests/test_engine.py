@@ -31,10 +31,13 @@ def test_a_callback_scheduling_at_zero_delay_runs_after_those_already_due_then()
 
 
 def test_simpy_processes_run_beside_the_callbacks():
+    """A process's timeouts count from the engine's clock (SimPy reads `_now`): the second wakes at 6."""
     eng = Engine()
     seen: list[tuple[float, str]] = []
 
     def proc():
+        yield eng.timeout(3)
+        seen.append((eng.now, "process"))
         yield eng.timeout(3)
         seen.append((eng.now, "process"))
 
@@ -42,7 +45,23 @@ def test_simpy_processes_run_beside_the_callbacks():
     eng.at(2, lambda: seen.append((eng.now, "callback")))
     eng.at(4, lambda: seen.append((eng.now, "callback")))
     eng.run(until=100)
-    assert seen == [(2, "callback"), (3, "process"), (4, "callback")] and eng.now == 100
+    assert seen == [(2, "callback"), (3, "process"), (4, "callback"), (6, "process")] and eng.now == 100
+
+
+def test_callbacks_have_simpy_s_normal_priority():
+    """A process started after a callback due now still starts first: SimPy starts processes with urgent
+    priority, and the callbacks are normal events."""
+    eng = Engine()
+    seen: list[str] = []
+
+    def proc():
+        seen.append("process")
+        yield eng.timeout(0)
+
+    eng.at(0, lambda: seen.append("callback"))
+    eng.process(proc())
+    eng.run(until=1)
+    assert seen == ["process", "callback"]
 
 
 def test_a_negative_delay_or_an_until_in_the_past_is_refused():

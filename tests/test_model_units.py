@@ -78,6 +78,20 @@ def test_a_generated_territory_has_its_share_of_key_areas_and_a_consistent_hiera
     assert terr.loc_y[terr.district_loc] == pytest.approx(terr.y_km.mean())
 
 
+def test_a_generated_territory_is_the_same_for_the_same_seed_from_one_version_to_the_next(write_scenario):
+    """The positions and households drawn for a seed are pinned: a planner's generated district (and every
+    KPI of its runs) must not move when the code changes, unless a change says so here."""
+    sc = tiny()
+    sc["territory"] = {"source": "generated", "generator": {"towns": 2, "communities": 4, "grids": 20},
+                       "travel": sc["territory"]["travel"]}
+    sc["incidents"]["trace_file"] = None
+    sc["incidents"]["background"] = {"rate_per_hour": 0}
+    terr = model_of(write_scenario, sc).territory
+    assert terr.x_km[:3].tolist() == pytest.approx([19.71460869044079, 19.62250356282722, 20.687867636301497], abs=1e-9)
+    assert terr.y_km[:3].tolist() == pytest.approx([4.866910097194416, 4.526293184238953, 4.3039294013271325], abs=1e-9)
+    assert terr.households[:3].tolist() == [123, 143, 122]
+
+
 # --------------------------------------------------------------------------- the rosters
 
 

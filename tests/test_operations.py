@@ -195,15 +195,17 @@ B,T2,C2,rural,100,3,0,0,0
 
 
 def test_one_review_moves_as_many_units_as_jobs_wait_up_to_its_limit(write_scenario):
-    """Two jobs wait at B (town T2) and T1 has two free workers: one review moves both (max_units 3), and
-    stops there, since nothing more waits; the next review finds T2 with nobody short."""
+    """Two jobs wait at B (town T2) and T1 has three free workers: one review moves two of them (the limit,
+    max_units 3, is not reached: the third stays, since nothing more waits), and later reviews find T2 short
+    of nobody."""
     grids = """grid,town,community,kind,households,x_km,y_km,key_area,party_members
 A1,T1,C1,rural,100,0,0,0,0
 A2,T1,C1,rural,100,1,0,0,0
+A3,T1,C1,rural,100,2,0,0,0
 B,T2,C2,rural,100,3,0,0,0
 """
     sc = tiny()
-    sc["forces"]["grid_workers"]["full_time"] = 2  # at A1 and A2
+    sc["forces"]["grid_workers"]["full_time"] = 3  # at A1, A2 and A3
     sc["switch"] = {"activation": "scheduled", "scheduled_min": 0, "deactivation_quiet_min": None}
     sc["levels"] = {"I": {"tasks": [], "command": "town"}}
     sc["dispatch"]["transfers"] = {"review_min": 60, "delay_min": 30, "min_backlog": 1, "max_units": 3}

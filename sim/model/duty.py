@@ -185,7 +185,7 @@ class Duty:
         called_now: dict[float, list[int]] = {}
         gone = []
         for u, f in enumerate(pool.force):
-            here = self.village[u] and pool.on[u]  # a resident team member in the village: no recall
+            here = old == 0 and self.village[u] and pool.on[u]  # in the village at activation: no recall
             if self.peace_on[u] or here:
                 want = True
             else:

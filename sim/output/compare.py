@@ -12,7 +12,6 @@ import csv
 import io
 import json
 import math
-import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -362,7 +361,7 @@ def relation_warnings(pa: Path, pb: Path, lang: Lang = "en") -> list[str]:
 def why_no_difference(result: dict[str, Any], lang: str = "en") -> list[str]:
     """For the KPIs with no significant difference: why, in words, from run A (see `diagnosis`)."""
     from sim.output.breakdown import enrich, targets_of
-    from sim.output.diagnosis import compare_diagnosis, kpi_phase, means_of
+    from sim.output.diagnosis import compare_diagnosis, kpi_phase, means_of, unphased
     from sim.output.frames import read_incidents
 
     flat = [k for k, r in result["kpis"].items() if not r["significant"] and r["n"] > 1]
@@ -379,13 +378,11 @@ def why_no_difference(result: dict[str, Any], lang: str = "en") -> list[str]:
     summary = _read_json(a / "summary.json")
     phases = sorted({kpi_phase(k) for k in flat}, key=["all", "peacetime", "emergency", "hazard"].index)
     out: list[str] = []
-    seen: set[tuple[str, ...]] = set()  # the figures of a line: a phase that holds (nearly) all incidents says it once
-    for phase in phases[:2]:
-        for line in compare_diagnosis(changed, means_of(summary), inc, phase, lang):  # type: ignore[arg-type]
-            figures = tuple(re.findall(r"\d+(?:\.\d+)?", line)) or (line,)
-            if figures not in seen:
-                seen.add(figures)
-                out.append(line)
+    said: set[str] = set()  # what the first phase said, its phase words dropped: a second phase holding
+    for phase in phases[:2]:  # (nearly) the same incidents would only say it again
+        lines = compare_diagnosis(changed, means_of(summary), inc, phase, lang)  # type: ignore[arg-type]
+        out += [x for x in dict.fromkeys(lines) if x not in out and unphased(x) not in said]
+        said |= {unphased(x) for x in lines}
     return out
 
 

@@ -88,6 +88,19 @@ def uses(kpi_means: dict[str, float], inc: pd.DataFrame) -> list[Use]:
     return sorted(out, key=lambda x: -x.served)
 
 
+#: what says which incidents a sentence is about: (the phase's words, what the whole run's sentence has there)
+PHASE_WORDS = ((" in peacetime", ""), (" in emergency mode", ""), (" for the hazard's incidents", ""),
+               (" emergency incidents", " incidents"), ("起应急期间事件", "起事件"), ("平时", ""), ("应急期间", ""),
+               ("灾害事件", ""))
+
+
+def unphased(line: str) -> str:
+    """The sentence as it would read for the whole run: two phases saying the same thing compare equal."""
+    for words, plain in PHASE_WORDS:
+        line = line.replace(words, plain)
+    return line
+
+
 def _incidents(n: int, scope: str, lang: Lang) -> str:
     if scope == "emergency":
         return pick(lang, f"{n:,} emergency incidents", f"{n:,} 起应急期间事件")

@@ -96,7 +96,7 @@ M: dict[str, tuple[str, str]] = {
     "cap.mob": ("Share of each force in place over time (mean over replications).", "各力量随时间的到位比例（各次重复平均）。"),
     "cap.map": ("Grids coloured by median response time; key areas circled.", "按响应时间中位数着色的网格；红圈为重点区域。"),
     # ---- comparison warnings
-    "cmp.left_out": ("left out (not in both runs' kpis.csv): {kpis}", "未比较（两次运行的 kpis.csv 不都含有）：{kpis}"),
+    "cmp.left_out": ("left out (not in both runs' kpis.csv): {kpis}", "以下指标未比较（并非两次运行的 kpis.csv 都含有）：{kpis}"),
     "cmp.seed_unknown": ("the seed of {which} is unknown (no manifest.json or summary.json), so it cannot be checked "
                          "that the same replication saw the same incidents",
                          "{which} 的随机种子未知（缺少 manifest.json 或 summary.json），无法核对同一次重复是否面对相同事件"),
@@ -106,12 +106,12 @@ M: dict[str, tuple[str, str]] = {
     "cmp.territories": ("the runs are of different territories (A has {na} grids, B {nb}, {common} in common): "
                         "replication r does not see the same incidents, and differences are between districts, not "
                         "policies",
-                        "两次运行的辖区不同（A 有 {na} 个网格，B 有 {nb} 个，共有 {common} 个）：同一次重复面对的事件不同，"
+                        "两次运行的辖区不同（A 有 {na} 个网格，B 有 {nb} 个，其中 {common} 个相同）：同一次重复面对的事件不同，"
                         "差异来自辖区不同，而非措施不同"),
     "cmp.scenarios": ("the runs are of different scenarios (A {a}, B {b}); check that B is A with the change you mean",
                       "两次运行的情景不同（A 为 {a}，B 为 {b}）；请确认 B 就是 A 加上您要比较的改动"),
     "cmp.replications": ("the runs have different replications (A {a}, B {b}); comparing the {n} both have ({common})",
-                         "两次运行的重复次数不同（A 为 {a}，B 为 {b}）；只比较两者共有的 {n} 次（{common}）"),
+                         "两次运行所含的重复不同（A 为 {a}，B 为 {b}）；只比较两者共有的 {n} 次（{common}）"),
 }
 
 
