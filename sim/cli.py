@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import Problem, ScenarioError
-from sim.files import slug
+from sim.files import FileRefused, slug
 from sim.output.labels import LANGS
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_SYSTEM, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
@@ -249,6 +249,14 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    try:
+        return _compare_runs(args)
+    except FileRefused as exc:  # a file of one of the folders is a device, a FIFO, huge, or not UTF-8
+        raise ScenarioError([Problem(f"{args.run_a} or {args.run_b}", None, "RUN_DIR", None,
+                                     f"a file in it {exc.reason}")]) from None
+
+
+def _compare_runs(args: argparse.Namespace) -> int:
     from sim.output.compare import compare_runs, why_no_difference, write_comparison
     from sim.output.compare_text import comparison_text
     from sim.output.messages import pick

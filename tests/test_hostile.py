@@ -82,6 +82,24 @@ def test_devices_fifos_folders_and_huge_files_are_refused_unread(here: Path, cap
     assert status == 2 and "over the 2 MiB allowed for a scenario file" in err
 
 
+def test_a_fifo_in_a_run_folder_is_refused_by_every_command_that_reads_the_folder(here: Path, capsys) -> None:
+    """A run folder is mobsim's, but it sits where the user keeps it: compare and export name the folder and
+    what the file is, at once, rather than waiting on the pipe."""
+    import os
+
+    status, _out, err = run(["run", str(ROOT / "scenarios" / "shatang.yaml"), "--set", "replications=2", "--out",
+                             "r", "--quiet"], capsys)
+    assert status == 0, err
+    (here / "r" / "scenario.resolved.yaml").unlink()
+    os.mkfifo(here / "r" / "scenario.resolved.yaml")
+    for argv in (["compare", "r", "r"], ["export", "r", "--out", "t.xlsx"]):
+        t0 = time.perf_counter()
+        status, _out, err = run(argv, capsys)
+        assert status == 2 and "a file in it is a FIFO (named pipe), not a resolved scenario" in err, (argv, err)
+        assert "Traceback" not in err and time.perf_counter() - t0 < 10
+    assert not (here / "t.xlsx").exists()
+
+
 # --------------------------------------------------------------------------- 2. output paths
 
 

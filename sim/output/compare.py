@@ -341,8 +341,7 @@ def _grid_ids(folder: Path) -> set[str] | None:
     path = folder / "grids.csv"
     if not path.is_file():
         return None
-    with open(path, newline="", encoding="utf-8") as fh:
-        return {r["grid"] for r in csv.DictReader(fh)}
+    return {r["grid"] for r in csv.DictReader(io.StringIO(read_text_limited(path, what="grids.csv"), newline=""))}
 
 
 def relation_warnings(pa: Path, pb: Path, lang: Lang = "en") -> list[str]:
@@ -373,7 +372,7 @@ def why_no_difference(result: dict[str, Any], lang: str = "en") -> list[str]:
     changed = [k for k in changed if k not in ("lang", "seed", "replications")]
     import yaml
 
-    scenario = yaml.safe_load((a / "scenario.resolved.yaml").read_text(encoding="utf-8")) or {}
+    scenario = yaml.safe_load(read_text_limited(a / "scenario.resolved.yaml", what="resolved scenario")) or {}
     inc = enrich(read_incidents(a / "incidents.csv"), targets_of(scenario))
     summary = _read_json(a / "summary.json")
     phases = sorted({kpi_phase(k) for k in flat}, key=["all", "peacetime", "emergency", "hazard"].index)

@@ -7,6 +7,7 @@ always says what the folder says; `run_scenario` hands back the same kind of obj
 from __future__ import annotations
 
 import functools
+import io
 import math
 from pathlib import Path
 from typing import Any
@@ -14,15 +15,24 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from sim.files import MAX_OUTPUT_BYTES, read_bytes_limited, read_text_limited
 from sim.output.labels import Lang, kind_of, kpi_label
 
 #: incident columns read as text (the rest are numbers; an empty time is NaN: the stage never happened)
 TEXT_COLUMNS = ("town", "community", "grid", "class", "severity", "phase", "source", "served_by", "inject")
 
 
+def read_csv(path: str | Path, **kw: Any) -> pd.DataFrame:
+    """A CSV table of a run or sweep folder: a regular file of bounded size (FileRefused otherwise), then
+    pandas. A folder's files are mobsim's, but the folder is the user's: a FIFO or a device there must not
+    hang or flood the reader."""
+    name = Path(path).name
+    return pd.read_csv(io.BytesIO(read_bytes_limited(path, MAX_OUTPUT_BYTES, name)), **kw)
+
+
 def read_incidents(path: str | Path) -> pd.DataFrame:
     """incidents.csv with names as text (a grid called 001 stays '001') and missing times as NaN."""
-    df = pd.read_csv(path, dtype={c: str for c in TEXT_COLUMNS}, keep_default_na=False, na_values={
+    df = read_csv(path, dtype={c: str for c in TEXT_COLUMNS}, keep_default_na=False, na_values={
         c: [""] for c in ("onset_min", "discovered_min", "reported_min", "dispatched_min", "first_arrival_min",
                           "staffed_min", "closed_min")})
     for c in TEXT_COLUMNS:
@@ -63,7 +73,7 @@ class RunResult:
     def summary_json(self) -> dict[str, Any]:
         import json
 
-        data: dict[str, Any] = json.loads((self.out_dir / "summary.json").read_text(encoding="utf-8"))
+        data: dict[str, Any] = json.loads(read_text_limited(self.out_dir / "summary.json", what="summary.json"))
         return data
 
     @functools.cached_property
@@ -77,7 +87,7 @@ class RunResult:
         path = self.out_dir / "kpis.csv"
         if not path.is_file():
             return pd.DataFrame()
-        return pd.read_csv(path).set_index("replication")
+        return read_csv(path).set_index("replication")
 
     @functools.cached_property
     def summary(self) -> pd.DataFrame:
@@ -86,12 +96,13 @@ class RunResult:
 
     @functools.cached_property
     def mobilisation(self) -> pd.DataFrame:
-        return pd.read_csv(self.out_dir / "mobilisation.csv")
+        return read_csv(self.out_dir / "mobilisation.csv")
 
     @functools.cached_property
     def scenario(self) -> dict[str, Any]:
         """The resolved scenario, as a dict."""
-        data: dict[str, Any] = yaml.safe_load((self.out_dir / "scenario.resolved.yaml").read_text(encoding="utf-8"))
+        data: dict[str, Any] = yaml.safe_load(read_text_limited(self.out_dir / "scenario.resolved.yaml",
+                                                                    what="resolved scenario"))
         return data
 
     def kpi(self, name: str) -> float:

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from sim.errors import Problem, ScenarioError
-from sim.files import FileRefused, atomic_write_text
+from sim.files import FileRefused, atomic_write_text, read_text_limited
 from sim.output.html import read_json
 from sim.output.labels import LANGS, Lang
 
@@ -48,8 +48,8 @@ def folder_lang(d: Path) -> Lang:
     path = d / "scenario.resolved.yaml"
     if path.is_file():
         try:
-            lang = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("lang")
-        except (yaml.YAMLError, AttributeError):
+            lang = (yaml.safe_load(read_text_limited(path, what="resolved scenario")) or {}).get("lang")
+        except (yaml.YAMLError, AttributeError, FileRefused):  # the command that needs the file says what is wrong
             lang = None
         if lang in LANGS:
             return lang  # type: ignore[return-value,unused-ignore]

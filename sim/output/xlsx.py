@@ -17,9 +17,10 @@ from typing import Any
 
 import pandas as pd
 
-from sim.files import atomic_write_bytes
+from sim.errors import Problem, ScenarioError
+from sim.files import FileRefused, atomic_write_bytes, read_text_limited
 from sim.output.breakdown import enrich, summary_by, targets_of
-from sim.output.frames import RunResult
+from sim.output.frames import RunResult, read_csv
 from sim.output.labels import Lang, kind_of, kpi_label, kpi_name
 from sim.output.report import folder_kind, folder_lang
 
@@ -54,14 +55,15 @@ def run_sheets(d: Path, lang: Lang) -> dict[str, pd.DataFrame]:
 
 
 def sweep_sheets(d: Path, lang: Lang) -> dict[str, pd.DataFrame]:
-    summary = pd.read_csv(d / "summary.csv")
+    summary = read_csv(d / "summary.csv")
     keys = pd.DataFrame([{"column": c, "label": kpi_name(c.split(".ci95")[0], lang), "kind": kind_of(c.split(".ci95")[0])}
                          for c in summary.columns])
-    sheets = {"summary": summary, "columns": keys, "runs": pd.read_csv(d / "runs.csv").head(MAX_ROWS)}
+    sheets = {"summary": summary, "columns": keys, "runs": read_csv(d / "runs.csv").head(MAX_ROWS)}
     if (d / "sobol.json").is_file():
         import json
 
-        rows = [{"kpi": k, **r} for k, v in json.loads((d / "sobol.json").read_text()).items() for r in v.get("indices", [])]
+        sobol = json.loads(read_text_limited(d / "sobol.json", what="sobol.json"))
+        rows = [{"kpi": k, **r} for k, v in sobol.items() for r in v.get("indices", [])]
         sheets["sobol"] = pd.DataFrame(rows)
     return sheets
 
@@ -71,10 +73,14 @@ def export_xlsx(folder: str | Path, out: str | Path | None = None, lang: Lang | 
     d = Path(folder)
     kind = folder_kind(d)
     lang = lang or folder_lang(d)
-    sheets = run_sheets(d, lang) if kind == "run" else sweep_sheets(d, lang) if kind == "sweep" else {}
+    try:
+        sheets = run_sheets(d, lang) if kind == "run" else sweep_sheets(d, lang) if kind == "sweep" else {}
+    except FileRefused as exc:  # a file of the folder is a device, a FIFO, huge, or not UTF-8
+        raise ScenarioError([Problem(str(d), None, "FOLDER", None, f"a file in it {exc.reason}")]) from None
+    except (ValueError, KeyError, pd.errors.ParserError) as exc:  # a damaged file
+        raise ScenarioError([Problem(str(d), None, "FOLDER", None, "a file in it is damaged or not one mobsim "
+                                     f"wrote ({type(exc).__name__}); re-run it")]) from None
     if not sheets:
-        from sim.errors import Problem, ScenarioError
-
         raise ScenarioError([Problem(str(d), None, "FOLDER", str(d), "xlsx export is for run and sweep folders")])
     raw = io.BytesIO()
     with pd.ExcelWriter(raw, engine="openpyxl") as xw:
