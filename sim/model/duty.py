@@ -144,6 +144,9 @@ class Duty:
         pool, wanted = self.pool, self.wanted
         on, free = pool.on, pool.is_free
         come, go = [], []
+        if self.switch.phase != PEACE:  # off duty and not (yet) due: not wanted, and nothing to take off
+            called, due, now = self.called, pool.due, self.eng.now
+            units = [u for u in units if on[u] or (called[u] and due[u] <= now)]
         for u in units:
             if wanted(u):
                 if not on[u]:
@@ -182,22 +185,22 @@ class Duty:
             self.refresh(list(range(len(self.called))))
             return
         lv = level_rules(sc, new)
+        share = [lv.mobilise.share(name) for name in FORCES]  # by force code: looked up once, not per person
         called_now: dict[float, list[int]] = {}
         gone = []
+        first, on, village, peace_on, rank, act = old == 0, pool.on, self.village, self.peace_on, self.rank, pool.act_delay
+        called, due = self.called, pool.due
         for u, f in enumerate(pool.force):
-            here = old == 0 and self.village[u] and pool.on[u]  # in the village at activation: no recall
-            if self.peace_on[u] or here:
-                want = True
-            else:
-                d = pool.act_delay[u]
-                want = d < INF and self.rank[u] < lv.mobilise.share(FORCES[f])
-            if want and not self.called[u]:
-                self.called[u] = True
-                delay = 0.0 if here else pool.act_delay[u]
-                pool.due[u] = now + delay
+            here = first and village[u] and on[u]  # in the village at activation: no recall
+            want = peace_on[u] or here or (act[u] < INF and rank[u] < share[f])
+            if want == called[u]:
+                continue
+            called[u] = want
+            if want:
+                delay = 0.0 if here else act[u]
+                due[u] = now + delay
                 called_now.setdefault(delay, []).append(u)
-            elif not want and self.called[u]:
-                self.called[u] = False
+            else:
                 gone.append(u)
         if old == 0:
             self.rota_t0 = now if sc.shifts.enabled else None

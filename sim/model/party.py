@@ -138,7 +138,8 @@ class PartyMembers:
     def _arrive_logged(self, p: int, epoch: int, grid: int) -> None:
         if epoch != self.epoch:
             return
-        self.eng.note("party_member_in_place", self.terr.grid_ids[grid])
+        if self.eng.log is not None:
+            self.eng.note("party_member_in_place", self.terr.grid_ids[grid])
         self.on_free(p)
 
     # ---------------------------------------------------------------- the switch

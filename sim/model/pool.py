@@ -42,8 +42,11 @@ class ResponderPool:
         self.unit_groups = [by_force[f] for f in units.force]
         self.district: list[SpatialIndex] = []
         self.by_town: list[list[SpatialIndex]] = []
+        homes_of: dict[int, set[int]] = {}  # force -> where its units are based
+        for f, home in zip(units.force, units.home):
+            homes_of.setdefault(f, set()).add(home)
         for fs in groups:
-            homes = {units.home[u] for u in range(n) if units.force[u] in fs}
+            homes = set().union(*(homes_of.get(f, set()) for f in fs))
             geo = Geometry(travel.x, travel.y, len(homes) or 1, travel.setup, travel.per_km)
             self.district.append(SpatialIndex(geo))
             # town scope: one index per town and one (last) for units that serve the whole district
