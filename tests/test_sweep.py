@@ -226,6 +226,43 @@ def test_sigkilled_sweep_resumes_to_the_same_tables(tmp_path, capsys):
     assert {**run_files(out), "runs.csv": (out / "runs.csv").read_bytes()} == snapshot
 
 
+def test_ctrl_c_says_it_is_stopping_keeps_the_finished_runs_and_prints_the_resume_command(tmp_path):
+    """A real SIGINT to the process group, as a terminal sends it, once some runs are written: the sweep says
+    at once that it is stopping, exits 130 with the exact command to resume, and that command finishes the
+    sweep to the same tables as one never interrupted."""
+    exp = write_experiment(tmp_path, dict(KILL, name="ctrl-c"))
+    out = tmp_path / "stopped"
+    runs = out / "runs"
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "sweep", str(exp), "--out", str(out), "--jobs", "2",
+                             "--quiet"], cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            if runs.is_dir() and len(list(runs.glob("[0-9]*.json"))) >= 4:
+                break
+            time.sleep(0.005)
+        assert proc.poll() is None, "the sweep ended before Ctrl-C could reach it"
+        os.killpg(proc.pid, signal.SIGINT)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+    assert proc.returncode == 130, err
+    assert "interrupted: stopping; finished runs are kept" in err and "Traceback" not in err, err
+    done = len(list(runs.glob("[0-9]*.json")))
+    assert f"stopped with {done} of 40 runs done in {out}. Resume with:" in err, err
+    resume = err.rsplit("Resume with:", 1)[1].strip().splitlines()[0]
+    assert resume == f"mobsim sweep {exp} --out {out} --resume --jobs 2", resume
+    argv = resume.split()[1:]
+    assert main([*argv, "--quiet"]) == 0
+    clean = tmp_path / "clean"
+    run_sweep(exp, clean, jobs=2, progress=False)
+    for name in ("runs.csv", "summary.csv"):
+        assert (out / name).read_bytes() == (clean / name).read_bytes(), name
+
+
 def test_a_failing_run_is_recorded_and_a_resume_runs_just_that_one(small, tmp_path, monkeypatch, capsys):
     exp, ref = small
     out = tmp_path / "flaky"
