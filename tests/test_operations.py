@@ -157,14 +157,22 @@ def test_a_forecast_warning_escalates_the_level(write_scenario):
     assert times.tolist() == [160.0, 640.0] and counts.tolist() == [5, 10]
 
 
+def town_command(full_time: int, max_units: int) -> dict:
+    """Level I from 0 with town command; the district reviews every 60 min and moves up to `max_units`
+    free units (30 min plus the trip) to a town with a job waiting and nobody free."""
+    sc = tiny()
+    sc["forces"]["grid_workers"]["full_time"] = full_time
+    sc["switch"] = {"activation": "scheduled", "scheduled_min": 0, "deactivation_quiet_min": None}
+    sc["levels"] = {"I": {"tasks": [], "command": "town"}}
+    sc["dispatch"]["transfers"] = {"review_min": 60, "delay_min": 30, "min_backlog": 1, "max_units": max_units}
+    return sc
+
+
 def test_a_unit_moved_across_towns_by_the_district(write_scenario):
     """Town command: the incident at B (town T2, ready at 15) may not take the worker of T1. At the review
     at 60, T2 has one waiting and nobody free, T1 nothing waiting and one free: the district moves him,
     30 min plus the 8-min trip to T2's post (at B): there at 98, at the incident at 100."""
-    sc = tiny()
-    sc["switch"] = {"activation": "scheduled", "scheduled_min": 0, "deactivation_quiet_min": None}
-    sc["levels"] = {"I": {"tasks": [], "command": "town"}}
-    sc["dispatch"]["transfers"] = {"review_min": 60, "delay_min": 30, "min_backlog": 1, "max_units": 1}
+    sc = town_command(full_time=1, max_units=1)
     res = run(write_scenario, sc, "0,B,complex,minor,,\n", grids=TWO_TOWNS)
     assert kinds(res, "transferred", "dispatched") == [
         (60.0, "transferred", "grid_worker", 0, "T1", "T2"), (98.0, "dispatched", 0, "grid_worker", 0)]
@@ -183,12 +191,8 @@ A2,T1,C1,rural,100,1,0,0,0
 C,T3,C3,rural,100,6,0,0,0
 B,T2,C2,rural,100,3,0,0,0
 """
-    sc = tiny()
-    sc["forces"]["grid_workers"]["full_time"] = 3  # one at each of the first three grids
+    sc = town_command(full_time=3, max_units=1)  # one worker at each of the first three grids
     sc["incidents"]["classes"]["departmental"]["forces"] = ["agency_team"]
-    sc["switch"] = {"activation": "scheduled", "scheduled_min": 0, "deactivation_quiet_min": None}
-    sc["levels"] = {"I": {"tasks": [], "command": "town"}}
-    sc["dispatch"]["transfers"] = {"review_min": 60, "delay_min": 30, "min_backlog": 1, "max_units": 1}
     res = run(write_scenario, sc, "1,A1,departmental,minor,,\n1,B,complex,minor,,\n", grids=grids)
     assert kinds(res, "transferred") == [(60.0, "transferred", "grid_worker", 2, "T3", "T2")]
     assert res.tasks["transfers"] == 1
@@ -204,11 +208,7 @@ A2,T1,C1,rural,100,1,0,0,0
 A3,T1,C1,rural,100,2,0,0,0
 B,T2,C2,rural,100,3,0,0,0
 """
-    sc = tiny()
-    sc["forces"]["grid_workers"]["full_time"] = 3  # at A1, A2 and A3
-    sc["switch"] = {"activation": "scheduled", "scheduled_min": 0, "deactivation_quiet_min": None}
-    sc["levels"] = {"I": {"tasks": [], "command": "town"}}
-    sc["dispatch"]["transfers"] = {"review_min": 60, "delay_min": 30, "min_backlog": 1, "max_units": 3}
+    sc = town_command(full_time=3, max_units=3)  # workers at A1, A2 and A3
     res = run(write_scenario, sc, "0,B,complex,minor,,\n0,B,complex,minor,,\n", grids=grids)
     assert kinds(res, "transferred") == [(60.0, "transferred", "grid_worker", 0, "T1", "T2"),
                                          (60.0, "transferred", "grid_worker", 1, "T1", "T2")]
