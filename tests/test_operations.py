@@ -198,6 +198,20 @@ B,T2,C2,rural,100,3,0,0,0
     assert res.tasks["transfers"] == 1
 
 
+def test_a_town_is_short_of_the_force_its_jobs_wait_for_though_others_there_are_free(write_scenario):
+    """Two jobs at B (town T2) for village teams; T2's one village team member takes the first (600 min), so
+    the second waits while T2's grid worker stands idle: T2 is short of village teams. At the review at 60
+    the district moves T1's village team member (free, nothing waiting in T1), not T1's grid worker."""
+    sc = town_command(full_time=2, max_units=3)  # grid workers at A (T1) and B (T2)
+    sc["forces"]["teams"]["village"] = {"members": 1}  # one per community: at A (C1, T1) and B (C2, T2)
+    sc["incidents"]["classes"]["complex"]["forces"] = ["village_team"]
+    res = run(write_scenario, sc, "0,B,complex,minor,,600\n0,B,complex,minor,,\n", grids=TWO_TOWNS)
+    moves = kinds(res, "transferred")
+    assert [(t, what, force, frm, to) for t, what, force, _u, frm, to in moves] == [
+        (60.0, "transferred", "village_team", "T1", "T2")]
+    assert res.tasks["transfers"] == 1
+
+
 def test_one_review_moves_as_many_units_as_jobs_wait_up_to_its_limit(write_scenario):
     """Two jobs wait at B (town T2) and T1 has three free workers: one review moves two of them (the limit,
     max_units 3, is not reached: the third stays, since nothing more waits), and later reviews find T2 short

@@ -2,10 +2,12 @@
 district moves units between towns.
 
 Every `review_min` while towns command, the district looks at each town: one with at least `min_backlog`
-jobs waiting and nobody free is short; one with nothing waiting and people free can spare them. Up to
-`max_units` free units a review go from the towns with most to spare (lowest unit number first, of a
-force that may serve what waits) to the short towns, most waiting first. A moved unit travels for
-`delay_min` plus the trip to the town's command post, then belongs to that town (its new base).
+jobs waiting is short of a group of forces when some of those jobs wait for that group and no free unit
+there (the town's own or the district's) may serve them; a town with nothing waiting and people free can
+spare them. Up to `max_units` free units a review go from the towns with most to spare (lowest unit
+number first, of a force the short group has) to the short towns, most waiting first, one for each job
+nobody there can take. A moved unit travels for `delay_min` plus the trip to the town's command post,
+then belongs to that town (its new base).
 """
 
 from __future__ import annotations
@@ -47,35 +49,37 @@ class TownCommand:
         if not desk.scoped():
             return
         T = len(self.terr.town_ids)
-        waiting = [self.waiting.town_n.get(t, 0) for t in range(T)]
-        backlog = [t for t in range(T) if waiting[t] >= self.rules.min_backlog]
-        free_town = self.pool.free_town
-        short = sorted((t for t in backlog if not free_town[t]), key=lambda t: (-waiting[t], t))
-        if not short or not any(free_town[d] for d in range(T) if waiting[d] == 0):
-            return  # no town waits with nobody free, or nobody could be spared: no need to look at who is free
-        free_in: list[list[int]] = [[] for _ in range(T)]
-        for u in sorted(self.pool.free_units):
-            t = self.pool.town[u]
-            if t >= 0:
-                free_in[t].append(u)
+        pool, waiting_jobs = self.pool, self.waiting
+        waiting = [waiting_jobs.town_n.get(t, 0) for t in range(T)]
+        # a town is short of a group when jobs wait there for it and no free unit may serve them
+        lacking = {t: {g for g in waiting_jobs.groups_in(t) if not pool.free_for(g, t)}
+                   for t in range(T) if waiting[t] >= self.rules.min_backlog}
+        short = sorted((t for t, gs in lacking.items() if gs), key=lambda t: (-waiting[t], t))
+        free_town = pool.free_town
+        if not short or not pool.towns_live or not any(free_town[d] for d in range(T) if waiting[d] == 0):
+            return  # no town short, or nobody could be spared
+        spare = list(free_town[:T])  # free units per town, as the review hands them out
+        taken: set[int] = set()
         moved = 0
         for t in short:
-            groups = self.waiting.groups_in(t)
-            while moved < self.rules.max_units:
-                donors = [d for d in range(T) if waiting[d] == 0 and free_in[d]]
+            groups = lacking[t]
+            need = sum(waiting_jobs.town_groups.get((t, g), 0) for g in groups)  # the jobs nobody there can take
+            offer: dict[int, list[int]] = {}  # donor town -> its free units of these groups, lowest first
+            while moved < self.rules.max_units and need > 0:
                 pick = None
-                for d in sorted(donors, key=lambda d: (-len(free_in[d]), d)):
-                    pick = next((u for u in free_in[d] if set(self.pool.unit_groups[u]) & groups), None)
+                for d in sorted((d for d in range(T) if waiting[d] == 0 and spare[d] > 0), key=lambda d: (-spare[d], d)):
+                    if d not in offer:
+                        offer[d] = pool.free_in_town(groups, d)
+                    pick = next((u for u in offer[d] if u not in taken), None)
                     if pick is not None:
-                        free_in[d].remove(pick)
+                        spare[d] -= 1
                         break
                 if pick is None:
                     break
+                taken.add(pick)
                 self._move(pick, t)
                 moved += 1
-                waiting[t] -= 1
-                if waiting[t] <= 0:
-                    break
+                need -= 1
 
     def _move(self, u: int, t: int) -> None:
         desk, pool = self.desk, self.pool

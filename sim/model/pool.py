@@ -155,6 +155,21 @@ class ResponderPool:
         both = sorted([*a, *b], key=lambda item: item[1])
         return [u for u, _ in both[:k]]
 
+    def free_for(self, group: int, town: int) -> int:
+        """Free units that may serve the group's jobs in the town under town command: the town's own and the
+        district's; every free unit of the group when towns do not command."""
+        if not self.towns_live:
+            return self.district[group].live()
+        return self.by_town[group][town].live() + self.by_town[group][self.n_towns].live()
+
+    def free_in_town(self, groups: set[int], town: int) -> list[int]:
+        """The town's own free units (not the district's) of any of the groups, lowest number first; only
+        while towns command."""
+        out: set[int] = set()
+        for g in groups:
+            out.update(self.by_town[g][town].live_members())
+        return sorted(out)
+
     def free_at(self, loc: int) -> int | None:
         """The lowest-numbered free unit of the on-the-spot force standing at this location."""
         here = self.spot.get(loc)
