@@ -11,7 +11,7 @@ import pytest
 
 from sim.cli import main
 from sim.output.compare import compare_runs, why_no_difference
-from sim.output.diagnosis import Use, elsewhere_sentence, unphased, use_sentence
+from sim.output.diagnosis import Use, elsewhere_sentence, idle_sentence, unphased, use_sentence
 from sim.output.replay import replay_drill
 from sim.output.run import run_scenario
 from sim.output.terminal import width
@@ -63,6 +63,9 @@ def test_a_force_busy_with_the_operations_is_not_called_unused():
     # at the boundary: busy just under a fifth of the time, it is barely used after all
     assert Use("resident_team", 0.199, 27, 672, "emergency").barely
     assert not Use("resident_team", 0.20, 27, 672, "emergency").barely
+    idle = [Use("grid_worker", 0.041, 300, 672, "emergency")]
+    assert idle_sentence(idle, "en").startswith("Forces idle most of their time on duty (busy under 5 %): grid workers 4.1 %;")
+    assert idle_sentence(idle, "zh").startswith("以下力量大部分在岗时间处于空闲（忙碌时间不足5%）：网格员 4.1%")
 
 
 def test_no_difference_is_explained_and_the_report_says_why(runs, tmp_path, capsys):

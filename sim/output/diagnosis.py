@@ -130,7 +130,7 @@ def elsewhere_sentence(u: Use, lang: Lang) -> str:
 
 def idle_sentence(idle: list[Use], lang: Lang) -> str:
     items = ", ".join(f"{term('force', u.force, lang)} {fmt.number('share', u.utilisation, lang)}" for u in idle)
-    return pick(lang, f"Forces idle most of their time on duty (busy under {BARELY:.0%}): {items}; more of them "
+    return pick(lang, f"Forces idle most of their time on duty (busy under {BARELY * 100:.0f} %): {items}; more of them "
                       "cannot shorten what is spent before they are sent.",
                 f"以下力量大部分在岗时间处于空闲（忙碌时间不足{BARELY:.0%}）：{items.replace(', ', '，')}；"
                 "增加这些力量无法缩短派出之前花费的时间。")
