@@ -2,8 +2,9 @@
 
 Each stage that takes time is one entry in SimPy's event queue whose callback runs the next stage (no
 Event object: the model's events always succeed and nobody waits on them, so building one would only
-cost time); a stage with no delay runs at once (a zero-length event would only cost an event). The log, kept only when a trace is
-asked for (drills, tests), holds `(minute, event, *detail)` tuples in the order things happen.
+cost time); a stage with no delay runs at once (a zero-length event would only cost an event). The log,
+kept only when a trace is asked for (drills, tests), holds `(minute, event, *detail)` tuples in the order
+things happen.
 """
 
 from __future__ import annotations

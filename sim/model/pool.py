@@ -109,8 +109,8 @@ class ResponderPool:
         self.is_free[u] = False
         self.n_free -= 1
         self.free_units.discard(u)
-        self.free_town[self.town[u]] -= 1
         t = self.town[u]
+        self.free_town[t] -= 1
         towns_live = self.towns_live
         for g in self.unit_groups[u]:
             idx = self.by_town[g][t if t >= 0 else self.n_towns] if towns_live else self.district[g]
@@ -159,8 +159,8 @@ class ResponderPool:
         """Free units that may serve the group's jobs in the town under town command: the town's own and the
         district's; every free unit of the group when towns do not command."""
         if not self.towns_live:
-            return self.district[group].live()
-        return self.by_town[group][town].live() + self.by_town[group][self.n_towns].live()
+            return len(self.district[group])
+        return len(self.by_town[group][town]) + len(self.by_town[group][self.n_towns])
 
     def free_in_town(self, groups: set[int], town: int) -> list[int]:
         """The town's own free units (not the district's) of any of the groups, lowest number first; only

@@ -137,10 +137,6 @@ class SpatialIndex:
                 del self.cells[key]
         self.n -= 1
 
-    def live(self) -> int:
-        """How many members answer queries (the parked ones left out)."""
-        return self.n - len(self.parked)
-
     def live_members(self) -> list[int]:
         return [m for m in self.site_of if m not in self.parked]
 

@@ -21,6 +21,7 @@ from scipy import stats
 
 from sim.errors import Problem, ScenarioError
 from sim.files import FileRefused, atomic_write_text, read_text_limited
+from sim.output.html import read_csv
 from sim.output.labels import Lang
 from sim.output.messages import pick, t
 
@@ -341,7 +342,7 @@ def _grid_ids(folder: Path) -> set[str] | None:
     path = folder / "grids.csv"
     if not path.is_file():
         return None
-    return {r["grid"] for r in csv.DictReader(io.StringIO(read_text_limited(path, what="grids.csv"), newline=""))}
+    return {r["grid"] for r in read_csv(path)}
 
 
 def relation_warnings(pa: Path, pb: Path, lang: Lang = "en") -> list[str]:

@@ -22,7 +22,7 @@ from sim.output.labels import Lang, kind_of, kpi_label
 TEXT_COLUMNS = ("town", "community", "grid", "class", "severity", "phase", "source", "served_by", "inject")
 
 
-def read_csv(path: str | Path, **kw: Any) -> pd.DataFrame:
+def read_frame(path: str | Path, **kw: Any) -> pd.DataFrame:
     """A CSV table of a run or sweep folder: a regular file of bounded size (FileRefused otherwise), then
     pandas. A folder's files are mobsim's, but the folder is the user's: a FIFO or a device there must not
     hang or flood the reader."""
@@ -32,7 +32,7 @@ def read_csv(path: str | Path, **kw: Any) -> pd.DataFrame:
 
 def read_incidents(path: str | Path) -> pd.DataFrame:
     """incidents.csv with names as text (a grid called 001 stays '001') and missing times as NaN."""
-    df = read_csv(path, dtype={c: str for c in TEXT_COLUMNS}, keep_default_na=False, na_values={
+    df = read_frame(path, dtype={c: str for c in TEXT_COLUMNS}, keep_default_na=False, na_values={
         c: [""] for c in ("onset_min", "discovered_min", "reported_min", "dispatched_min", "first_arrival_min",
                           "staffed_min", "closed_min")})
     for c in TEXT_COLUMNS:
@@ -87,7 +87,7 @@ class RunResult:
         path = self.out_dir / "kpis.csv"
         if not path.is_file():
             return pd.DataFrame()
-        return read_csv(path).set_index("replication")
+        return read_frame(path).set_index("replication")
 
     @functools.cached_property
     def summary(self) -> pd.DataFrame:
@@ -96,7 +96,7 @@ class RunResult:
 
     @functools.cached_property
     def mobilisation(self) -> pd.DataFrame:
-        return read_csv(self.out_dir / "mobilisation.csv")
+        return read_frame(self.out_dir / "mobilisation.csv")
 
     @functools.cached_property
     def scenario(self) -> dict[str, Any]:

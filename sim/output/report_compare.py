@@ -18,7 +18,7 @@ from sim.output.breakdown import enrich, phase_masks, stage_means, summary_by, t
 from sim.output.compare import why_no_difference
 from sim.output.compare_text import sentence
 from sim.output.fonts import font_note
-from sim.output.frames import read_csv, read_incidents
+from sim.output.frames import read_frame, read_incidents
 from sim.output.html import e, page, read_text, table
 from sim.output.labels import Lang, kind_of, kpi_name, term
 from sim.output.messages import pick
@@ -85,7 +85,7 @@ def compare_page(result: dict[str, Any], lang: Lang = "en") -> str:
             ta, tb = summary_by(ia, "town").set_index("town"), summary_by(ib, "town").set_index("town")
             diff = {str(t): float(tb.at[t, "response_p50_min"]) - float(ta.at[t, "response_p50_min"])  # type: ignore[arg-type]
                     for t in ta.index.intersection(tb.index)}
-            gdf = read_csv(grids, dtype={"town": str, "grid": str})
+            gdf = read_frame(grids, dtype={"town": str, "grid": str})
             figs.append(_img(compare_plots.town_map(gdf, diff, lang), pick(lang, "Per-town difference of the median response "
                              "(B \u2212 A, min) on the grids of B.", "各镇响应时间中位数差值（B \u2212 A，分钟）。"), "town map"))
             trows = [[e(t), e(fmt.number("duration", ta.at[t, "response_p50_min"])), e(fmt.number("duration", tb.at[t, "response_p50_min"])),

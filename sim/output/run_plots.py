@@ -17,7 +17,7 @@ import pandas as pd
 from sim.model import PHASES
 from sim.output import plots
 from sim.output.breakdown import enrich, targets_of
-from sim.output.frames import read_csv, read_incidents
+from sim.output.frames import read_frame, read_incidents
 from sim.output.labels import Lang
 from sim.scenario.schema import CLASSES
 
@@ -58,20 +58,20 @@ def redraw(run_dir: Path, scenario: dict[str, Any], out: Path, lang: Lang) -> bo
     if not all(p.is_file() for p in need):
         return False
     inc = read_incidents(run_dir / "incidents.csv")
-    grids = read_csv(run_dir / "grids.csv", dtype={"grid": str}, keep_default_na=False)
+    grids = read_frame(run_dir / "grids.csv", dtype={"grid": str}, keep_default_na=False)
     index = {g: i for i, g in enumerate(grids["grid"])}
     terr = SimpleNamespace(x_km=grids["x_km"].to_numpy(float), y_km=grids["y_km"].to_numpy(float),
                            key_area=grids["key_area"].to_numpy(int).astype(bool), n_grids=len(grids))
     resp = (inc["first_arrival_min"] - inc["onset_min"]).to_numpy(float)
     phase = inc["phase"].map({p: i for i, p in enumerate(PHASES)}).to_numpy(int)
     grid = inc["grid"].map(index).to_numpy(int)
-    mob = read_csv(run_dir / "mobilisation.csv")
+    mob = read_frame(run_dir / "mobilisation.csv")
     curves = {}
     for force, rows in mob.groupby("force", sort=False):
         mean = rows.groupby("time_min", sort=True)["share"].mean()
         curves[str(force)] = (mean.index.to_numpy(float), mean.to_numpy(float))
-    act = read_csv(run_dir / "kpis.csv")["activation_min"].dropna() if "activation_min" in read_csv(
-        run_dir / "kpis.csv", nrows=0).columns else pd.Series(dtype=float)
+    kpis = read_frame(run_dir / "kpis.csv")
+    act = kpis["activation_min"].dropna() if "activation_min" in kpis.columns else pd.Series(dtype=float)
     activation = float(act.mean()) if len(act) and not math.isnan(float(act.mean())) else None
     draw(out, scenario, terr, resp, phase, grid, curves, activation, inc, lang)
     return True

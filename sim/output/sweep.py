@@ -30,7 +30,7 @@ from sim.experiment.spec import LoadedExperiment, load_experiment
 from sim.experiment.sweep import Plan, SweepProgress, execute, make_plan, read_runs
 from sim.files import AtomicFile, FolderLock, read_text_limited, slug
 from sim.output import sweep_plots
-from sim.output.frames import read_csv
+from sim.output.frames import read_frame
 from sim.output.labels import Lang
 from sim.output.report import write_report
 from sim.output.tables import write_json
@@ -50,12 +50,12 @@ class SweepOutcome:
     @property
     def summary_frame(self) -> Any:
 
-        return read_csv(self.out / "summary.csv")
+        return read_frame(self.out / "summary.csv")
 
     @property
     def runs(self) -> Any:
 
-        return read_csv(self.out / "runs.csv")
+        return read_frame(self.out / "runs.csv")
 
 
 def _cell(x: Any) -> Any:

@@ -20,7 +20,7 @@ import pandas as pd
 from sim.errors import Problem, ScenarioError
 from sim.files import FileRefused, atomic_write_bytes, read_text_limited
 from sim.output.breakdown import enrich, summary_by, targets_of
-from sim.output.frames import RunResult, read_csv
+from sim.output.frames import RunResult, read_frame
 from sim.output.labels import Lang, kind_of, kpi_label, kpi_name
 from sim.output.report import folder_kind, folder_lang
 
@@ -55,10 +55,10 @@ def run_sheets(d: Path, lang: Lang) -> dict[str, pd.DataFrame]:
 
 
 def sweep_sheets(d: Path, lang: Lang) -> dict[str, pd.DataFrame]:
-    summary = read_csv(d / "summary.csv")
+    summary = read_frame(d / "summary.csv")
     keys = pd.DataFrame([{"column": c, "label": kpi_name(c.split(".ci95")[0], lang), "kind": kind_of(c.split(".ci95")[0])}
                          for c in summary.columns])
-    sheets = {"summary": summary, "columns": keys, "runs": read_csv(d / "runs.csv").head(MAX_ROWS)}
+    sheets = {"summary": summary, "columns": keys, "runs": read_frame(d / "runs.csv").head(MAX_ROWS)}
     if (d / "sobol.json").is_file():
         import json
 
