@@ -70,19 +70,24 @@ def test_nearest_search_is_exact(n_sites, n_members):
 def test_waiting_list_ranks_by_band_then_place_then_ready_order():
     xs, ys = [0.0, 1.0, 3.0, 4.0], [0.0] * 4
     geo = Geometry(xs, ys, 4, setup=2.0, per_km=2.0)
-    w = WaitingIncidents(n_groups=2, n_levels=3, by_place=True, town_scope=True, geo=geo)
+    w = WaitingIncidents(n_groups=2, n_levels=3, by_place=True, town_scope=False, geo=geo)
     w.add(10, seq=0, group=0, town=0, level=2, grid=1)
     w.add(11, seq=1, group=0, town=0, level=1, grid=3)
     w.add(12, seq=2, group=1, town=1, level=1, grid=2)
     w.add(13, seq=3, group=0, town=0, level=1, grid=3)
     assert w.nearest([0], None, loc=0) == 11  # band 1 before 2; 11 and 13 at one place: ready first
     assert w.nearest([0, 1], None, loc=0) == 12  # band 1 in either group: grid 2 is nearer than grid 3
+    w.set_scope(True)  # towns command: ranked again per town, from what waits
     assert w.nearest([0, 1], 0, loc=0) == 11  # town 0 only
+    assert w.nearest([0, 1], 1, loc=0) == 12
     w.remove(11)
     assert w.nearest([0], 0, loc=0) == 13
     w.remove(13)
     assert w.nearest([0], 0, loc=0) == 10 and len(w) == 2
     assert w.nearest([1], 0, loc=0) is None
+    assert w.nearest([0, 1], None, loc=0) == 12  # district-wide kept while towns command
+    w.set_scope(False)
+    assert w.nearest([0, 1], None, loc=0) == 12 and w.nearest([0], None, loc=0) == 10
 
 
 def test_oldest_first_waiting_list():
@@ -93,6 +98,9 @@ def test_oldest_first_waiting_list():
     assert w.oldest([0, 1], None) == 5 and w.oldest([0], None) == 6
     w.remove(5)
     assert w.oldest([0, 1], None) == 6 and w.oldest([1], None) == 7
+    w.add(8, seq=8, group=1, town=1, level=0, grid=0)
+    w.set_scope(True)  # per town, still in ready order
+    assert w.oldest([0, 1], 0) == 6 and w.oldest([1], 0) == 7 and w.oldest([1], 1) == 8
 
 
 def test_lazy_party_count_gives_the_same_run_as_one_event_per_member():

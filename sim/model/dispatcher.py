@@ -17,6 +17,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from sim.model.dispatch import DispatchPolicy
 from sim.model.duty import Duty
 from sim.model.engine import Engine
@@ -69,8 +71,11 @@ class Dispatcher:
         self.returning: list[tuple[float, int, int]] = []  # (back at base, unit, token) of units going back
         self.next_sweep = INF
         self.hooks_arrive: Callable[[int], None] | None = None  # the tasks: someone reached a task's job
-        for i in range(rec.n):
-            rec.party_cap[i] = self._party_cap(i)
+        if rec.n:  # `_party_cap` for every incident at once
+            cls, need = rec.table.cls, rec.table.need
+            share = np.asarray(classes.party_share, dtype=float)[cls]
+            cap = np.where(np.asarray(classes.party, dtype=bool)[cls], np.ceil(need * share - 1e-9), 0.0)
+            rec.party_cap[:rec.n] = cap.astype(np.int64).tolist()
 
     def _party_cap(self, i: int) -> int:
         c = self.rec.cls[i]
@@ -118,7 +123,7 @@ class Dispatcher:
                 short -= k
         if short <= 0 or self.pool.n_free == 0:
             return
-        town = rec.town[i] if self.scoped() else None
+        town = rec.town[i] if self.pool.towns_live else None  # the scope in force (`scoped`)
         for u in self.policy.units_for(self.pool, self.jc.group[rec.cls[i]], town, rec.grid[i], short):
             self.assign(u, i)
 
@@ -147,7 +152,7 @@ class Dispatcher:
             if tt > 0 and self.noise.on:
                 tt *= self.noise.factor(i, slot)
         if tt > 0:
-            rec.enroute[i].append(now + tt)
+            rec.enroute.setdefault(i, []).append(now + tt)
             eng.at(tt, self.arrive, u, i)
         else:
             self.arrive(u, i)
@@ -173,7 +178,7 @@ class Dispatcher:
         else:
             tt = self.local_setup
         if tt > 0:
-            rec.enroute[i].append(self.eng.now + tt)
+            rec.enroute.setdefault(i, []).append(self.eng.now + tt)
             self.eng.at(tt, self.arrive_party, i, k)
         else:
             self.arrive_party(i, k)
@@ -195,7 +200,7 @@ class Dispatcher:
         pool = self.pool
         if self.waiting.n:
             t = pool.town[u]
-            town = t if (t >= 0 and self.scoped()) else None
+            town = t if (t >= 0 and pool.towns_live) else None
             i = self.policy.incident_for(self.waiting, pool.unit_groups[u], town, pool.loc[u])
             if i is not None:
                 self.assign(u, i)
@@ -259,12 +264,19 @@ class Dispatcher:
     def arrive(self, u: int, i: int) -> None:
         rec = self.rec
         self.pool.loc[u] = rec.grid[i]
-        if rec.enroute[i]:
-            rec.enroute[i].remove(self.eng.now)
+        way = rec.enroute.get(i)
+        if way:
+            way.remove(self.eng.now)
+            if not way:
+                del rec.enroute[i]
         if rec.t_close[i] == rec.t_close[i]:
             self.release(u)
             return
-        rec.crew[i].append(u)
+        crew = rec.crew.get(i)
+        if crew is None:
+            rec.crew[i] = [u]
+        else:
+            crew.append(u)
         if self.eng.log is not None:
             self.eng.note("arrived", i, FORCES[self.pool.force[u]], u)
         self.progress(i, 1, self.duty.speed(u))
@@ -273,8 +285,11 @@ class Dispatcher:
 
     def arrive_party(self, i: int, k: int) -> None:
         rec = self.rec
-        if rec.enroute[i]:
-            rec.enroute[i].remove(self.eng.now)
+        way = rec.enroute.get(i)
+        if way:
+            way.remove(self.eng.now)
+            if not way:
+                del rec.enroute[i]
         if rec.t_close[i] == rec.t_close[i]:
             self.release_party(rec.grid[i], k)
             return
@@ -300,7 +315,7 @@ class Dispatcher:
             return
         if left > 0:
             # hands still on their way before it would be done: their arrival reschedules the completion
-            way = rec.enroute[i]
+            way = rec.enroute.get(i)
             if not way or min(way) >= eng.now + left:
                 eng.at(left, self.complete, i, rec.token[i])
         else:
@@ -334,7 +349,7 @@ class Dispatcher:
             self.eng.note("closed", i)
         if i in self.waiting:
             self.unwait(i)
-        crew, rec.crew[i] = rec.crew[i], []
+        crew = rec.crew.pop(i, [])
         for u in crew:
             self.release(u)
         if rec.party_n[i]:
@@ -387,11 +402,12 @@ class Dispatcher:
                 self.eng.note("on_duty", FORCES[f], u, self.loc_name(pool.home[u]))
         for f, k in counts.items():
             self.mob.append((now, f, k))
-        for u in came:
-            if self.waiting.n:
-                self.unit_free(u)
-            else:
-                pool.put(u)
+        k = 0
+        while k < len(came) and self.waiting.n:  # while jobs wait, each takes one or joins the pool
+            self.unit_free(came[k])
+            k += 1
+        if k < len(came):  # nothing waits, and nothing will while they join
+            pool.put_all(came[k:])
         return came
 
     def units_off(self, units: list[int]) -> None:
@@ -399,9 +415,9 @@ class Dispatcher:
         pool, now = self.pool, self.eng.now
         counts: dict[int, int] = {}
         log = self.eng.log
+        pool.park_all(units)
         for u in units:
             pool.on[u] = False
-            pool.take(u, parking=True)
             self.free_token[u] += 1
             f = pool.force[u]
             counts[f] = counts.get(f, 0) + 1

@@ -62,6 +62,8 @@ class Duty:
         self.on_post: Callable[[int], None] | None = None  # the tasks: a tired holder leaves a post
         self.rota_t0: float | None = None
         self._rested: dict[float, list[int]] = {}  # rest ending at a minute -> who
+        self.n_crews = max(units.crew, default=0) + 1
+        self._crews_t, self._crews = math.nan, [False] * self.n_crews  # `_crews_on`, for one minute
         by_force: dict[int, list[int]] = {}
         for u, f in enumerate(units.force):
             by_force.setdefault(f, []).append(u)
@@ -128,8 +130,15 @@ class Duty:
         if not self.called[u] or pool.due[u] > now:  # not called, or still on the way
             return False
         if self.rota_t0 is not None and self.shift_unit[u]:
-            return self._crew_on(self.crew[u], now)
+            return self._crews_on(now)[self.crew[u]]
         return True
+
+    def _crews_on(self, now: float) -> list[bool]:
+        """Which crews are on now, worked out once per minute of the clock rather than once per person."""
+        if now != self._crews_t:
+            self._crews_t = now
+            self._crews = [self._crew_on(c, now) for c in range(self.n_crews)]
+        return self._crews
 
     def _crew_on(self, crew: int, now: float) -> bool:
         s = self.sc.shifts
@@ -178,6 +187,7 @@ class Duty:
         sc, pool, now = self.sc, self.pool, self.eng.now
         if new == 0:
             self.rota_t0 = None
+            self._crews_t = math.nan
             self.called = list(self.peace_on)
             self.tired = [False] * len(self.tired)
             self.debt = [0.0] * len(self.debt)
@@ -204,6 +214,7 @@ class Duty:
                 gone.append(u)
         if old == 0:
             self.rota_t0 = now if sc.shifts.enabled else None
+            self._crews_t = math.nan
             if sc.shifts.enabled:
                 self._rota(self.switch.epoch)
             everyone = list(range(len(pool.on)))
@@ -240,7 +251,7 @@ class Duty:
         if epoch != self.switch.epoch:
             return
         now, pool, crew = self.eng.now, self.pool, self.crew
-        crew_on = [self._crew_on(c, now) for c in range(max(crew, default=0) + 1)]
+        crew_on = self._crews_on(now)
         on, free, blocked, rest, tired = pool.on, pool.is_free, pool.blocked, self.rest_until, self.tired
         called, due = self.called, pool.due
         come, go = [], []
@@ -257,11 +268,14 @@ class Duty:
         """A stint starts for these units now: fatigue counts from here, rest beyond `rest_min` repays sleep
         debt, and rest falls due after max_on (less the debt still owed)."""
         fa = self.sc.fatigue
+        rest, off_since, debt, on_since = fa.rest_min, self.off_since, self.debt, self.on_since
         for u in units:
-            off = self.off_since[u]
+            off = off_since[u]
             if off == off:  # back from time off: what it gave beyond the rest needed repays the debt
-                self.debt[u] = max(0.0, self.debt[u] - max(0.0, now - off - fa.rest_min))
-            self.on_since[u] = now
+                spare = now - off - rest
+                if spare > 0:
+                    debt[u] = debt[u] - spare if debt[u] > spare else 0.0
+            on_since[u] = now
         if fa.max_on_min is None or self.switch.phase == PEACE:
             return
         due: dict[float, list[int]] = {}

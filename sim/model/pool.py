@@ -40,6 +40,7 @@ class ResponderPool:
         self.spot_force = spot_force
         by_force = [[g for g, fs in enumerate(groups) if f in fs] for f in range(max(units.force, default=0) + 1)]
         self.unit_groups = [by_force[f] for f in units.force]
+        self.force_groups = by_force
         self.district: list[SpatialIndex] = []
         self.by_town: list[list[SpatialIndex]] = []
         homes_of: dict[int, set[int]] = {}  # force -> where its units are based
@@ -86,13 +87,7 @@ class ResponderPool:
         self.free_units.add(u)
         self.free_town[self.town[u]] += 1
         self._index(u)
-        if self.idle is not None:
-            t = self.town[u]
-            for g in self.unit_groups[u]:
-                self.stamp += 1
-                self.idle[g][u] = self.stamp
-                if self.town_scope:
-                    self.idle_town[g][t if t >= 0 else self.n_towns][u] = self.stamp
+        self._stamp(u)
         loc = self.loc[u]
         if self.force[u] == self.spot_force:
             here = self.spot.get(loc)
@@ -118,12 +113,73 @@ class ResponderPool:
                 idx.park(u)
             else:
                 idx.remove(u)
-            if self.idle is not None:
+        self._unstamp(u)
+        if self.force[u] == self.spot_force:
+            self.spot[self.loc[u]].discard(u)
+
+    def put_all(self, units: list[int]) -> None:
+        """`put` for several units (a crew coming on duty), each index given its members in one call."""
+        is_free, free_units, town, free_town, force, loc = (self.is_free, self.free_units, self.town,
+                                                            self.free_town, self.force, self.loc)
+        batches: dict[tuple[int, int], list[int]] = {}
+        for u in units:
+            is_free[u] = True
+            free_units.add(u)
+            free_town[town[u]] += 1
+            batches.setdefault((force[u], town[u]), []).append(u)
+        self.n_free += len(units)
+        for (f, t), ms in batches.items():
+            sites = [loc[u] for u in ms]
+            for idx in self._indexes(f, t):
+                idx.add_all(ms, sites)
+        for u in units:
+            self._stamp(u)
+            if force[u] == self.spot_force:
+                self.spot.setdefault(loc[u], set()).add(u)
+
+    def park_all(self, units: list[int]) -> None:
+        """`take(u, parking=True)` for several units (a crew going off duty), each index in one call."""
+        is_free, free_units, town, free_town, force = (self.is_free, self.free_units, self.town, self.free_town,
+                                                       self.force)
+        batches: dict[tuple[int, int], list[int]] = {}
+        taken = [u for u in units if is_free[u]]
+        for u in taken:
+            is_free[u] = False
+            free_units.discard(u)
+            free_town[town[u]] -= 1
+            batches.setdefault((force[u], town[u]), []).append(u)
+        self.n_free -= len(taken)
+        for (f, t), ms in batches.items():
+            for idx in self._indexes(f, t):
+                idx.park_all(ms)
+        for u in taken:
+            self._unstamp(u)
+            if force[u] == self.spot_force:
+                self.spot[self.loc[u]].discard(u)
+
+    def _indexes(self, f: int, t: int) -> list[SpatialIndex]:
+        """The live indexes a unit of force f and town t sits in."""
+        if self.towns_live:
+            k = t if t >= 0 else self.n_towns
+            return [self.by_town[g][k] for g in self.force_groups[f]]
+        return [self.district[g] for g in self.force_groups[f]]
+
+    def _stamp(self, u: int) -> None:
+        if self.idle is not None:
+            t = self.town[u]
+            for g in self.unit_groups[u]:
+                self.stamp += 1
+                self.idle[g][u] = self.stamp
+                if self.town_scope:
+                    self.idle_town[g][t if t >= 0 else self.n_towns][u] = self.stamp
+
+    def _unstamp(self, u: int) -> None:
+        if self.idle is not None:
+            t = self.town[u]
+            for g in self.unit_groups[u]:
                 del self.idle[g][u]
                 if self.town_scope:
                     del self.idle_town[g][t if t >= 0 else self.n_towns][u]
-        if self.force[u] == self.spot_force:
-            self.spot[self.loc[u]].discard(u)
 
     def _index(self, u: int) -> None:
         loc, t = self.loc[u], self.town[u]

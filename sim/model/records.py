@@ -52,8 +52,9 @@ class IncidentRecords:
         self.rate = [0.0] * n
         self.last = [0.0] * n
         self.token = [0] * n
-        self.crew: list[list[int]] = [[] for _ in range(n)]
-        self.enroute: list[list[float]] = [[] for _ in range(n)]  # arrival times of hands on their way
+        # kept only for jobs that have any (most incidents of a long run never have both at once)
+        self.crew: dict[int, list[int]] = {}  # units on site
+        self.enroute: dict[int, list[float]] = {}  # arrival times of hands on their way
         self.served = [0] * n  # bit mask of the forces that served it
         self.seq = [0] * n  # ready order
 
@@ -80,8 +81,6 @@ class IncidentRecords:
         self.remaining.append(work_min * need)
         self.rate.append(0.0)
         self.last.append(now)
-        self.crew.append([])
-        self.enroute.append([])
         return i
 
     def left_at(self, i: int, t: float) -> float:

@@ -112,7 +112,8 @@ class Replication:
                                          self.policy.idle_order, GW)
         pool.set_scope(sc.dispatch.peacetime_scope == "town")
         geo = Geometry(travel.x, travel.y, terr.n_grids, travel.setup, travel.per_km)
-        waiting = WaitingIncidents(len(groups), len(BANDS) * self.policy.levels, self.policy.by_place, True, geo)
+        waiting = WaitingIncidents(len(groups), len(BANDS) * self.policy.levels, self.policy.by_place,
+                                   sc.dispatch.peacetime_scope == "town", geo)
         self.switch = Switch(eng, sc.switch, make_rule(sc), self._level)
         self.party = PartyMembers(eng, terr, sc.forces.party_members, sc.seed, replication, self._party_free,
                                   forces.party_members, self._party_scope())
@@ -261,7 +262,10 @@ class Replication:
                 if t > now:
                     eng.at(t - now, self._discover, i, HOTLINE)
             return
-        eng.soon(delay, self._reported, i)
+        if delay > 0:  # `eng.soon`, written out on the path every incident takes
+            eng.at(delay, self._reported, i)
+        else:
+            self._reported(i)
 
     def _chain(self, phase: int) -> int:
         """Which reporting rules apply: peacetime's, or the level's (a low level may keep peacetime's)."""
@@ -279,7 +283,11 @@ class Replication:
         if rec.sev[i] == MAJOR:
             self.branches.major_reported(rec.comm[i])
         chain = self.chains[self._chain(self.switch.phase)]
-        eng.soon(chain.decision_delay + self.class_pre[rec.cls[i]] * chain.pre_dispatch_factor, self.desk.ready, i)
+        delay = chain.decision_delay + self.class_pre[rec.cls[i]] * chain.pre_dispatch_factor
+        if delay > 0:
+            eng.at(delay, self.desk.ready, i)
+        else:
+            self.desk.ready(i)
 
     # ---------------------------------------------------------------- levels
 
@@ -289,6 +297,7 @@ class Replication:
         town = desk.scoped()
         was_town = self.pool.towns_live
         self.pool.set_scope(town)
+        desk.waiting.set_scope(town)
         self.duty.level(old, new)
         if new:
             lv = level_rules(self.sc, new)

@@ -75,6 +75,29 @@ class SpatialIndex:
         site = self.site_of[m]
         self.parked_at[site] = self.parked_at.get(site, 0) + 1
 
+    def park_all(self, ms: list[int]) -> None:
+        """`park` for several members (a crew going off at a change of shift)."""
+        parked, site_of, parked_at = self.parked, self.site_of, self.parked_at
+        for m in ms:
+            if m not in parked:
+                parked.add(m)
+                site = site_of[m]
+                parked_at[site] = parked_at.get(site, 0) + 1
+
+    def add_all(self, ms: list[int], sites: list[int]) -> None:
+        """`add` for several members (a crew coming on): those parked where they are only lose the flag."""
+        parked, site_of, parked_at = self.parked, self.site_of, self.parked_at
+        for m, site in zip(ms, sites):
+            if m in parked and site_of[m] == site:
+                parked.discard(m)
+                left = parked_at[site] - 1
+                if left:
+                    parked_at[site] = left
+                else:
+                    del parked_at[site]
+            else:
+                self.add(m, site)
+
     def _unpark(self, m: int) -> None:
         self.parked.discard(m)
         site = self.site_of[m]
