@@ -101,6 +101,13 @@ def test_oldest_first_waiting_list():
     w.add(8, seq=8, group=1, town=1, level=0, grid=0)
     w.set_scope(True)  # per town, still in ready order
     assert w.oldest([0, 1], 0) == 6 and w.oldest([1], 0) == 7 and w.oldest([1], 1) == 8
+    # no unit serves the whole district: while towns command, only the towns' rankings are kept
+    w = WaitingIncidents(n_groups=1, n_levels=1, by_place=False, town_scope=True, geo=geo, district_units=False)
+    w.add(1, seq=1, group=0, town=1, level=0, grid=0)
+    w.add(2, seq=2, group=0, town=0, level=0, grid=1)
+    assert w.oldest([0], 0) == 2 and w.oldest([0], 1) == 1 and w.oldest([0], None) is None
+    w.set_scope(False)  # the district commands: ranked district-wide, from what waits
+    assert w.oldest([0], None) == 1
 
 
 def test_lazy_party_count_gives_the_same_run_as_one_event_per_member():

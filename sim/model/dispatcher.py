@@ -141,7 +141,7 @@ class Dispatcher:
         rec.served[i] |= 1 << f
         if eng.log is not None:
             eng.note("dispatched", i, FORCES[f], u)
-        if rec.assigned[i] >= rec.need[i] and i in self.waiting:
+        if rec.assigned[i] >= rec.need[i] and i in self.waiting.seq_of:
             self.unwait(i)
         if on_spot:
             tt = 0.0
@@ -182,7 +182,7 @@ class Dispatcher:
             self.eng.at(tt, self.arrive_party, i, k)
         else:
             self.arrive_party(i, k)
-        if rec.assigned[i] >= rec.need[i] and i in self.waiting:
+        if rec.assigned[i] >= rec.need[i] and i in self.waiting.seq_of:
             self.unwait(i)
 
     def unwait(self, i: int) -> None:
@@ -279,7 +279,7 @@ class Dispatcher:
             crew.append(u)
         if self.eng.log is not None:
             self.eng.note("arrived", i, FORCES[self.pool.force[u]], u)
-        self.progress(i, 1, self.duty.speed(u))
+        self.progress(i, 1, self.duty.speed(u) if self.duty.slowing else 1.0)
         if rec.kind[i] != INCIDENT and self.hooks_arrive is not None:
             self.hooks_arrive(i)
 
@@ -306,7 +306,8 @@ class Dispatcher:
         left = rec.work(i, k, speed, eng.now)
         if rec.on_site[i] >= rec.need[i] and rec.t_staff[i] != rec.t_staff[i]:
             rec.t_staff[i] = eng.now
-            eng.note("staffed", i)
+            if eng.log is not None:
+                eng.note("staffed", i)
         self._schedule(i, left)
 
     def _schedule(self, i: int, left: float) -> None:
@@ -333,7 +334,7 @@ class Dispatcher:
         called off."""
         rec = self.rec
         rec.token[i] += 1
-        if i in self.waiting:
+        if i in self.waiting.seq_of:  # waiting (`in self.waiting`, without the call)
             self.unwait(i)
         if rec.on_site[i] or rec.assigned[i]:
             self.complete(i, rec.token[i])
@@ -347,7 +348,7 @@ class Dispatcher:
         rec.t_close[i] = self.eng.now
         if self.eng.log is not None:
             self.eng.note("closed", i)
-        if i in self.waiting:
+        if i in self.waiting.seq_of:  # waiting (`in self.waiting`, without the call)
             self.unwait(i)
         crew = rec.crew.pop(i, [])
         for u in crew:

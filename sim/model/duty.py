@@ -59,6 +59,7 @@ class Duty:
         self.shift_unit = [FORCES[f] in sc.shifts.forces and only for f, only in zip(units.force, units.emergency_only)]
         self.fatigue_unit = [FORCES[f] in sc.fatigue.forces and only
                              for f, only in zip(units.force, units.emergency_only)]
+        self.slowing = sc.fatigue.slowdown_per_hour > 0  # `speed` can be below 1
         self.on_post: Callable[[int], None] | None = None  # the tasks: a tired holder leaves a post
         self.rota_t0: float | None = None
         self._rested: dict[float, list[int]] = {}  # rest ending at a minute -> who

@@ -3,7 +3,8 @@
 One object owns it, with acquire (`take`) and release (`put`), as a SimPy resource owns its queue. Free
 units are indexed by place (`sim.model.spatial`) for each group of forces that may serve an incident
 class, district-wide and per town, so the nearest free eligible units are found without touching every
-unit; free grid workers are also indexed by the exact grid they stand on, for on-the-spot handling.
+unit; free grid workers are also indexed by the exact grid they stand on, for on-the-spot handling. A
+group's index is built the first time it is asked for, so groups whose jobs never come cost nothing.
 """
 
 from __future__ import annotations
@@ -40,7 +41,12 @@ class ResponderPool:
         self.spot_force = spot_force
         by_force = [[g for g, fs in enumerate(groups) if f in fs] for f in range(max(units.force, default=0) + 1)]
         self.unit_groups = [by_force[f] for f in units.force]
-        self.force_groups = by_force
+        # a group's index is built when first asked for (`_build`) and kept from then on: a group whose jobs
+        # never come (a class with no share, a task at no level) costs nothing; per force, the groups built
+        self.groups = groups
+        self.built = [False] * len(groups)
+        self.indexed: list[list[int]] = [[] for _ in by_force]
+        self.indexed_of = [self.indexed[f] for f in units.force]  # per unit, its force's list (shared)
         self.district: list[SpatialIndex] = []
         self.by_town: list[list[SpatialIndex]] = []
         homes_of: dict[int, set[int]] = {}  # force -> where its units are based
@@ -87,7 +93,8 @@ class ResponderPool:
         self.free_units.add(u)
         self.free_town[self.town[u]] += 1
         self._index(u)
-        self._stamp(u)
+        if self.idle is not None:
+            self._stamp(u)
         loc = self.loc[u]
         if self.force[u] == self.spot_force:
             here = self.spot.get(loc)
@@ -107,13 +114,14 @@ class ResponderPool:
         t = self.town[u]
         self.free_town[t] -= 1
         towns_live = self.towns_live
-        for g in self.unit_groups[u]:
+        for g in self.indexed_of[u]:
             idx = self.by_town[g][t if t >= 0 else self.n_towns] if towns_live else self.district[g]
             if parking:
                 idx.park(u)
             else:
                 idx.remove(u)
-        self._unstamp(u)
+        if self.idle is not None:
+            self._unstamp(u)
         if self.force[u] == self.spot_force:
             self.spot[self.loc[u]].discard(u)
 
@@ -133,7 +141,8 @@ class ResponderPool:
             for idx in self._indexes(f, t):
                 idx.add_all(ms, sites)
         for u in units:
-            self._stamp(u)
+            if self.idle is not None:
+                self._stamp(u)
             if force[u] == self.spot_force:
                 self.spot.setdefault(loc[u], set()).add(u)
 
@@ -153,7 +162,8 @@ class ResponderPool:
             for idx in self._indexes(f, t):
                 idx.park_all(ms)
         for u in taken:
-            self._unstamp(u)
+            if self.idle is not None:
+                self._unstamp(u)
             if force[u] == self.spot_force:
                 self.spot[self.loc[u]].discard(u)
 
@@ -161,46 +171,66 @@ class ResponderPool:
         """The live indexes a unit of force f and town t sits in."""
         if self.towns_live:
             k = t if t >= 0 else self.n_towns
-            return [self.by_town[g][k] for g in self.force_groups[f]]
-        return [self.district[g] for g in self.force_groups[f]]
+            return [self.by_town[g][k] for g in self.indexed[f]]
+        return [self.district[g] for g in self.indexed[f]]
 
     def _stamp(self, u: int) -> None:
-        if self.idle is not None:
-            t = self.town[u]
-            for g in self.unit_groups[u]:
-                self.stamp += 1
-                self.idle[g][u] = self.stamp
-                if self.town_scope:
-                    self.idle_town[g][t if t >= 0 else self.n_towns][u] = self.stamp
+        """The unit joins the duty rosters (kept for every group from the start: the order is its point)."""
+        assert self.idle is not None
+        t = self.town[u]
+        for g in self.unit_groups[u]:
+            self.stamp += 1
+            self.idle[g][u] = self.stamp
+            if self.town_scope:
+                self.idle_town[g][t if t >= 0 else self.n_towns][u] = self.stamp
 
     def _unstamp(self, u: int) -> None:
-        if self.idle is not None:
-            t = self.town[u]
-            for g in self.unit_groups[u]:
-                del self.idle[g][u]
-                if self.town_scope:
-                    del self.idle_town[g][t if t >= 0 else self.n_towns][u]
+        assert self.idle is not None
+        t = self.town[u]
+        for g in self.unit_groups[u]:
+            del self.idle[g][u]
+            if self.town_scope:
+                del self.idle_town[g][t if t >= 0 else self.n_towns][u]
 
     def _index(self, u: int) -> None:
         loc, t = self.loc[u], self.town[u]
         if self.towns_live:
-            for g in self.unit_groups[u]:
+            for g in self.indexed_of[u]:
                 self.by_town[g][t if t >= 0 else self.n_towns].add(u, loc)
         else:
-            for g in self.unit_groups[u]:
+            for g in self.indexed_of[u]:
                 self.district[g].add(u, loc)
+
+    def _build(self, g: int) -> None:
+        """The group's index, first asked for: its free units, from now on kept as they come and go."""
+        self.built[g] = True
+        for f in self.groups[g]:
+            if f < len(self.indexed):
+                self.indexed[f].append(g)
+        live, nt = self.towns_live, self.n_towns
+        for u in sorted(self.free_units):
+            if g in self.unit_groups[u]:
+                t = self.town[u]
+                idx = self.by_town[g][t if t >= 0 else nt] if live else self.district[g]
+                idx.add(u, self.loc[u])
 
     # ---------------------------------------------------------------- queries
 
     def nearest(self, group: int, town: int | None, grid: int, k: int) -> list[int]:
         """Up to k free units of the group nearest the grid (ties: lower unit number); `town` None for the
         whole district, else that town's units and the district's own."""
+        if not self.built[group]:
+            self._build(group)
         if town is None:
-            return [u for _, u in self.district[group].nearest(grid, k)]
-        idx = self.by_town[group]
-        both = idx[town].nearest(grid, k) + idx[self.n_towns].nearest(grid, k)
-        both.sort()
-        return [u for _, u in both[:k]]
+            found = self.district[group].nearest(grid, k)
+        else:
+            idx = self.by_town[group]
+            found = idx[town].nearest(grid, k)
+            if idx[self.n_towns].n:  # units that serve the whole district, if any are free
+                found += idx[self.n_towns].nearest(grid, k)
+                found.sort()
+                del found[k:]
+        return [found[0][1]] if k == 1 and found else [u for _, u in found]
 
     def longest_idle(self, group: int, town: int | None, k: int) -> list[int]:
         """Up to k free units of the group in the order they came free (a duty roster)."""
@@ -214,6 +244,8 @@ class ResponderPool:
     def free_for(self, group: int, town: int) -> int:
         """Free units that may serve the group's jobs in the town under town command: the town's own and the
         district's; every free unit of the group when towns do not command."""
+        if not self.built[group]:
+            self._build(group)
         if not self.towns_live:
             return len(self.district[group])
         return len(self.by_town[group][town]) + len(self.by_town[group][self.n_towns])
@@ -223,6 +255,8 @@ class ResponderPool:
         while towns command."""
         out: set[int] = set()
         for g in groups:
+            if not self.built[g]:
+                self._build(g)
             out.update(self.by_town[g][town].live_members())
         return sorted(out)
 

@@ -113,7 +113,8 @@ class Replication:
         pool.set_scope(sc.dispatch.peacetime_scope == "town")
         geo = Geometry(travel.x, travel.y, terr.n_grids, travel.setup, travel.per_km)
         waiting = WaitingIncidents(len(groups), len(BANDS) * self.policy.levels, self.policy.by_place,
-                                   sc.dispatch.peacetime_scope == "town", geo)
+                                   sc.dispatch.peacetime_scope == "town", geo,
+                                   district_units=any(t < 0 for t in forces.units.town))
         self.switch = Switch(eng, sc.switch, make_rule(sc), self._level)
         self.party = PartyMembers(eng, terr, sc.forces.party_members, sc.seed, replication, self._party_free,
                                   forces.party_members, self._party_scope())
@@ -243,7 +244,7 @@ class Replication:
                 self.desk.assign(u, i, on_spot=True)
                 return
         phase = self.switch.phase
-        k = self._chain(phase)  # the rules in force, and the hop draws of that route
+        k = self._chain(phase) if phase == EMERG else 0  # the rules in force, and the hop draws of that route
         chain = self.chains[k]
         d = self.discovery
         branch = self.branch_delay if phase == EMERG and self.branches.formed[rec.comm[i]] else None
@@ -282,7 +283,8 @@ class Replication:
             self.switch.reported(rec.sev[i], eng.now)
         if rec.sev[i] == MAJOR:
             self.branches.major_reported(rec.comm[i])
-        chain = self.chains[self._chain(self.switch.phase)]
+        phase = self.switch.phase
+        chain = self.chains[self._chain(phase) if phase == EMERG else 0]
         delay = chain.decision_delay + self.class_pre[rec.cls[i]] * chain.pre_dispatch_factor
         if delay > 0:
             eng.at(delay, self.desk.ready, i)

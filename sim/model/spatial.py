@@ -215,8 +215,9 @@ class SpatialIndex:
             r += 1
 
     def _scan(self, loc: int) -> list[tuple[float, int]]:
-        for site in list(self.parked_at):
-            self._purge(site)
+        if self.parked_at:
+            for site in list(self.parked_at):
+                self._purge(site)
         g = self.geo
         setup, per_km, hypot, xs, ys = g.setup, g.per_km, math.hypot, g.xs, g.ys
         x, y = xs[loc], ys[loc]

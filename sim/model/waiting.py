@@ -4,8 +4,8 @@ Each waiting job sits in a level: its allocation band (urgent incidents, posts, 
 other incidents, in the scenario's order) times the policy's levels plus the policy's own level (a class
 priority, a severity, or one for all); within a level, in ready order or by place. A unit that comes free
 asks for the oldest, or the nearest, in the lowest level it may serve; both are answered without
-scanning every waiting job. The ranking is kept district-wide, and per town only while towns command
-(`set_scope`; the district's own units still look district-wide then).
+scanning every waiting job. The ranking is kept per town while towns command (`set_scope`), and
+district-wide while the district commands or while any unit serves the whole district.
 """
 
 from __future__ import annotations
@@ -17,8 +17,13 @@ from sim.model.spatial import Geometry, SpatialIndex
 
 
 class WaitingIncidents:
-    def __init__(self, n_groups: int, n_levels: int, by_place: bool, town_scope: bool, geo: Geometry):
+    def __init__(self, n_groups: int, n_levels: int, by_place: bool, town_scope: bool, geo: Geometry,
+                 district_units: bool = True):
         self.by_place, self.towns_live, self.geo = by_place, town_scope, geo
+        # units that serve the whole district look district-wide even while towns command; without any,
+        # the district-wide ranking is kept only while the district commands
+        self.district_units = district_units
+        self.district_kept = district_units or not town_scope
         self.n_levels = n_levels
         self.n = 0
         self.town_n: dict[int, int] = {}  # waiting per town
@@ -43,6 +48,7 @@ class WaitingIncidents:
         if town == self.towns_live:
             return
         self.towns_live = town
+        self.district_kept = self.district_units or not town
         self.count, self.levels, self.fifo, self.place = {}, {}, {}, {}
         for seq, group, town_, level, grid in sorted(self.seq_of.values()):
             self._rank(seq, group, town_, level, grid)
@@ -56,7 +62,8 @@ class WaitingIncidents:
         self._rank(seq, group, town, level, grid)
 
     def _rank(self, seq: int, group: int, town: int, level: int, grid: int) -> None:
-        self._rank_in(group, seq, level, grid)
+        if self.district_kept:
+            self._rank_in(group, seq, level, grid)
         if self.towns_live:
             self._rank_in((group, town), seq, level, grid)
 
@@ -83,7 +90,8 @@ class WaitingIncidents:
         self.n -= 1
         self.town_n[town] -= 1
         self.town_groups[(town, group)] -= 1
-        self._unrank(group, seq, level)
+        if self.district_kept:
+            self._unrank(group, seq, level)
         if self.towns_live:
             self._unrank((group, town), seq, level)
 
