@@ -424,7 +424,7 @@ class Dispatcher:
             counts[f] = counts.get(f, 0) + 1
             if log is not None:
                 self.eng.note("off_duty", FORCES[f], u)
-            self.duty.went_off(u)
+        self.duty.went_off_all(units)
         for f, k in counts.items():
             self.mob.append((now, f, -k))
 

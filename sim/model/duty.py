@@ -280,9 +280,11 @@ class Duty:
         if fa.max_on_min is None or self.switch.phase == PEACE:
             return
         due: dict[float, list[int]] = {}
+        longest, fatigue = fa.max_on_min, self.fatigue_unit
         for u in units:
-            if self.fatigue_unit[u]:
-                due.setdefault(max(60.0, fa.max_on_min - self.debt[u]), []).append(u)
+            if fatigue[u]:
+                after = longest - debt[u]
+                due.setdefault(after if after > 60.0 else 60.0, []).append(u)
         for after, group in due.items():
             self.eng.at(after, self._tire, group, now, self.switch.epoch)
 
@@ -297,6 +299,23 @@ class Duty:
                 self.on_post(u)
         self.refresh(units)
 
+    def went_off_all(self, units: list[int]) -> None:
+        """`went_off` for several units (a crew at the end of its shift)."""
+        if self.switch.phase != PEACE:
+            fa, now = self.sc.fatigue, self.eng.now
+            onset, per_hour = fa.onset_min, fa.debt_per_hour
+            fatigue, on_since, debt, off_since = self.fatigue_unit, self.on_since, self.debt, self.off_since
+            for u in units:
+                if fatigue[u]:
+                    late = onset - debt[u]
+                    beyond = now - on_since[u] - (late if late > 0.0 else 0.0)
+                    debt[u] += per_hour * (beyond if beyond > 0.0 else 0.0)
+                    off_since[u] = now
+        tired = self.tired
+        for u in units:
+            if tired[u]:
+                self._rest(u)
+
     def went_off(self, u: int) -> None:
         """A unit went off duty: the stint's time beyond the onset adds sleep debt; if tired, its rest
         starts now and ends on the next 10-minute mark."""
@@ -306,8 +325,11 @@ class Duty:
             beyond = now - self.on_since[u] - max(0.0, fa.onset_min - self.debt[u])
             self.debt[u] += fa.debt_per_hour * max(0.0, beyond)
             self.off_since[u] = now
-        if not self.tired[u]:
-            return
+        if self.tired[u]:
+            self._rest(u)
+
+    def _rest(self, u: int) -> None:
+        """A tired unit off duty rests, to the next 10-minute mark after `rest_min`."""
         self.tired[u] = False
         back = math.ceil((self.eng.now + self.sc.fatigue.rest_min) / REST_STEP) * REST_STEP
         self.rest_until[u] = back
