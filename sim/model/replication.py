@@ -90,8 +90,12 @@ class Replication:
         # per-incident random inputs, drawn in blocks, keyed by incident
         drng = stream(sc.seed, replication, "discovery")
         e = drng.standard_exponential((3, n))
-        self.d_patrol, self.d_inform, self.d_hot_e = e[0].tolist(), e[1].tolist(), e[2].tolist()
-        self.d_hot = drng.uniform(size=n).tolist()
+        u = drng.uniform(size=n)
+        if sc.reporting.discovery.instant:  # never read: every incident is known at onset
+            self.d_patrol = self.d_inform = self.d_hot_e = self.d_hot = []
+        else:
+            self.d_patrol, self.d_inform, self.d_hot_e = e[0].tolist(), e[1].tolist(), e[2].tolist()
+            self.d_hot = u.tolist()
         rrng = stream(sc.seed, replication, "reporting")
         self.r_comply = rrng.uniform(size=n).tolist()
         z = rrng.standard_normal((n, 3))
