@@ -124,3 +124,49 @@ def test_lazy_party_count_gives_the_same_run_as_one_event_per_member():
     for f in lazy.mobilisation:
         assert np.array_equal(lazy.mobilisation[f][1], eager.mobilisation[f][1]), f
     assert eager.n_events > lazy.n_events
+
+
+def test_a_crew_parked_and_unparked_at_once_leaves_the_pool_as_one_by_one():
+    """`put_all` and `park_all` (a change of shift) must leave the pool exactly as `put` and
+    `take(parking=True)` person by person: counts per town, the on-the-spot index and every answer."""
+    from sim.model.forces import build_forces
+    from sim.model.incidents import generate_incidents
+    from sim.model.replication import Replication
+
+    model = build_model(load_scenario(ROOT / "scenarios" / "shatang.yaml"))
+    sc, terr = model.scenario, model.territory
+
+    def pool():
+        rep = Replication(sc, terr, generate_incidents(sc, terr, 0, model.trace),
+                          build_forces(sc, terr, 0, model.need), 0, model.plan)
+        rep.pool.set_scope(True)
+        return rep.pool
+
+    one, batch = pool(), pool()
+    n_groups, n_towns = len(one.built), one.n_towns
+
+    def same():
+        assert one.n_free == batch.n_free and one.free_town == batch.free_town
+        assert one.free_units == batch.free_units
+        assert {k: v for k, v in one.spot.items() if v} == {k: v for k, v in batch.spot.items() if v}
+        for g in range(n_groups):
+            for t in range(n_towns):
+                assert one.free_for(g, t) == batch.free_for(g, t)
+                for grid in (0, terr.n_grids // 2, terr.n_grids - 1):
+                    assert one.nearest(g, t, grid, 3) == batch.nearest(g, t, grid, 3), (g, t, grid)
+
+    crew = list(range(0, len(one.force), 2))
+    for u in crew:
+        one.put(u)
+    batch.put_all(crew)
+    same()
+    going = crew[::3]
+    for u in going:
+        one.take(u, parking=True)
+    batch.park_all(going)
+    assert batch.n_free == len(crew) - len(going)
+    same()
+    for u in going:
+        one.put(u)
+    batch.put_all(going)
+    same()
