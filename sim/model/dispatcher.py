@@ -7,7 +7,7 @@ unit that comes free takes the waiting job its policy ranks first in the first b
 or joins the free pool (and, if it is away, goes back to its base, dispatchable on the way, counted at
 base from the first 10-minute mark after it gets there). Units
 travel, work at the rate of those on site (slower late in a long stint), and are released when the job
-closes; whoever is no longer wanted on duty then goes off.
+closes; whoever is no longer wanted on duty then goes off (`sim.model.onduty`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import numpy as np
 from sim.model.dispatch import DispatchPolicy
 from sim.model.duty import Duty
 from sim.model.engine import Engine
+from sim.model.onduty import OnDuty
 from sim.model.party import PartyMembers, TemporaryBranches
 from sim.model.pool import ResponderPool
 from sim.model.records import INCIDENT, IncidentRecords
@@ -49,7 +50,7 @@ class JobClasses:
     urgent_class: int
 
 
-class Dispatcher:
+class Dispatcher(OnDuty):
     def __init__(self, eng: Engine, sc: Scenario, terr: Territory, rec: IncidentRecords, pool: ResponderPool,
                  waiting: WaitingIncidents, policy: DispatchPolicy, travel: Travel, noise: TripNoise,
                  switch: Switch, party: PartyMembers, branches: TemporaryBranches, duty: Duty,
@@ -372,75 +373,3 @@ class Dispatcher:
     def release_party(self, g: int, k: int) -> None:
         if k > 0:
             self.party.release(self.party.place(g), k, self.switch.phase == EMERG)
-
-    # ---------------------------------------------------------------- on and off duty
-
-    def unit_on(self, u: int, epoch: int) -> None:
-        pool = self.pool
-        if epoch != self.switch.epoch or pool.on[u] or pool.blocked[u] > self.eng.now:
-            return
-        pool.on[u] = True
-        pool.loc[u] = pool.home[u]
-        self.mob.append((self.eng.now, pool.force[u], 1))
-        if self.eng.log is not None:
-            self.eng.note("on_duty", FORCES[pool.force[u]], u, self.loc_name(pool.home[u]))
-        self.unit_free(u)
-
-    def units_on(self, units: list[int], epoch: int) -> list[int]:
-        """Several units come on duty at once (a shift, people back from rest): those that could."""
-        pool, now = self.pool, self.eng.now
-        if epoch != self.switch.epoch:
-            return []
-        came = [u for u in units if not pool.on[u] and pool.blocked[u] <= now]
-        counts: dict[int, int] = {}
-        log = self.eng.log
-        for u in came:
-            pool.on[u] = True
-            pool.loc[u] = pool.home[u]
-            f = pool.force[u]
-            counts[f] = counts.get(f, 0) + 1
-            if log is not None:
-                self.eng.note("on_duty", FORCES[f], u, self.loc_name(pool.home[u]))
-        for f, k in counts.items():
-            self.mob.append((now, f, k))
-        k = 0
-        while k < len(came) and self.waiting.n:  # while jobs wait, each takes one or joins the pool
-            self.unit_free(came[k])
-            k += 1
-        if k < len(came):  # nothing waits, and nothing will while they join
-            pool.put_all(came[k:])
-        return came
-
-    def units_off(self, units: list[int]) -> None:
-        """Several idle units go off duty at once."""
-        pool, now = self.pool, self.eng.now
-        counts: dict[int, int] = {}
-        log = self.eng.log
-        pool.park_all(units)
-        for u in units:
-            pool.on[u] = False
-            self.free_token[u] += 1
-            f = pool.force[u]
-            counts[f] = counts.get(f, 0) + 1
-            if log is not None:
-                self.eng.note("off_duty", FORCES[f], u)
-        self.duty.went_off_all(units)
-        for f, k in counts.items():
-            self.mob.append((now, f, -k))
-
-    def unit_off(self, u: int) -> None:
-        pool = self.pool
-        pool.on[u] = False
-        pool.take(u)
-        self.free_token[u] += 1
-        self.mob.append((self.eng.now, pool.force[u], -1))
-        if self.eng.log is not None:
-            self.eng.note("off_duty", FORCES[pool.force[u]], u)
-        self.duty.went_off(u)
-
-    def loc_name(self, loc: int) -> str:
-        t = self.terr
-        if loc < t.n_grids:
-            return t.grid_ids[loc]
-        return t.town_ids[loc - t.n_grids] + " command post" if loc < t.district_loc else "district centre"
-
