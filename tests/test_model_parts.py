@@ -127,8 +127,8 @@ def test_lazy_party_count_gives_the_same_run_as_one_event_per_member():
 
 
 def test_a_crew_parked_and_unparked_at_once_leaves_the_pool_as_one_by_one():
-    """`put_all` and `park_all` (a change of shift) must leave the pool exactly as `put` and
-    `take(parking=True)` person by person: counts per town, the on-the-spot index and every answer."""
+    """`put_all` and `park_all` (a change of shift) must leave the pool exactly as `put` and `take`
+    person by person: counts per town, the on-the-spot index and every answer."""
     from sim.model.forces import build_forces
     from sim.model.incidents import generate_incidents
     from sim.model.replication import Replication
@@ -162,7 +162,7 @@ def test_a_crew_parked_and_unparked_at_once_leaves_the_pool_as_one_by_one():
     same()
     going = crew[::3]
     for u in going:
-        one.take(u, parking=True)
+        one.take(u)
     batch.park_all(going)
     assert batch.n_free == len(crew) - len(going)
     same()

@@ -300,7 +300,7 @@ class Duty:
         self.refresh(units)
 
     def went_off_all(self, units: list[int]) -> None:
-        """`went_off` for several units (a crew at the end of its shift)."""
+        """`went_off` for several units at once (a crew at the end of its shift)."""
         if self.switch.phase != PEACE:
             fa, now = self.sc.fatigue, self.eng.now
             onset, per_hour = fa.onset_min, fa.debt_per_hour
@@ -319,14 +319,7 @@ class Duty:
     def went_off(self, u: int) -> None:
         """A unit went off duty: the stint's time beyond the onset adds sleep debt; if tired, its rest
         starts now and ends on the next 10-minute mark."""
-        fa = self.sc.fatigue
-        now = self.eng.now
-        if self.fatigue_unit[u] and self.switch.phase != PEACE:
-            beyond = now - self.on_since[u] - max(0.0, fa.onset_min - self.debt[u])
-            self.debt[u] += fa.debt_per_hour * max(0.0, beyond)
-            self.off_since[u] = now
-        if self.tired[u]:
-            self._rest(u)
+        self.went_off_all([u])
 
     def _rest(self, u: int) -> None:
         """A tired unit off duty rests, to the next 10-minute mark after `rest_min`."""

@@ -98,4 +98,3 @@ class OnDuty:
         if loc < t.n_grids:
             return t.grid_ids[loc]
         return t.town_ids[loc - t.n_grids] + " command post" if loc < t.district_loc else "district centre"
-

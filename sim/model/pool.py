@@ -103,9 +103,8 @@ class ResponderPool:
             else:
                 here.add(u)
 
-    def take(self, u: int, parking: bool = False) -> None:
-        """Acquire a unit (it stays on duty, now busy); a unit not free is left alone. `parking`: it goes
-        off duty where it stands, and its place in the indexes is kept for its return."""
+    def take(self, u: int) -> None:
+        """Acquire a unit (it stays on duty, now busy); a unit not free is left alone."""
         if not self.is_free[u]:
             return
         self.is_free[u] = False
@@ -116,10 +115,7 @@ class ResponderPool:
         towns_live = self.towns_live
         for g in self.indexed_of[u]:
             idx = self.by_town[g][t if t >= 0 else self.n_towns] if towns_live else self.district[g]
-            if parking:
-                idx.park(u)
-            else:
-                idx.remove(u)
+            idx.remove(u)
         if self.idle is not None:
             self._unstamp(u)
         if self.force[u] == self.spot_force:
@@ -147,7 +143,8 @@ class ResponderPool:
                 self.spot.setdefault(loc[u], set()).add(u)
 
     def park_all(self, units: list[int]) -> None:
-        """`take(u, parking=True)` for several units (a crew going off duty), each index in one call."""
+        """`take` for several units going off duty (a crew at the end of its shift), each index in one call;
+        their places in the indexes are kept (parked) for their return."""
         is_free, free_units, town, free_town, force = (self.is_free, self.free_units, self.town, self.free_town,
                                                        self.force)
         batches: dict[tuple[int, int], list[int]] = {}

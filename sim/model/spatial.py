@@ -69,14 +69,10 @@ class SpatialIndex:
 
     def park(self, m: int) -> None:
         """Leave m out of every answer from now on, as `remove` would, but keep its place for `add`."""
-        if m in self.parked:
-            return
-        self.parked.add(m)
-        site = self.site_of[m]
-        self.parked_at[site] = self.parked_at.get(site, 0) + 1
+        self.park_all([m])
 
     def park_all(self, ms: list[int]) -> None:
-        """`park` for several members (a crew going off at a change of shift)."""
+        """`park` for several members at once (a crew going off at a change of shift)."""
         parked, site_of, parked_at = self.parked, self.site_of, self.parked_at
         for m in ms:
             if m not in parked:
@@ -86,15 +82,10 @@ class SpatialIndex:
 
     def add_all(self, ms: list[int], sites: list[int]) -> None:
         """`add` for several members (a crew coming on): those parked where they are only lose the flag."""
-        parked, site_of, parked_at = self.parked, self.site_of, self.parked_at
+        parked, site_of = self.parked, self.site_of
         for m, site in zip(ms, sites):
             if m in parked and site_of[m] == site:
-                parked.discard(m)
-                left = parked_at[site] - 1
-                if left:
-                    parked_at[site] = left
-                else:
-                    del parked_at[site]
+                self._unpark(m)
             else:
                 self.add(m, site)
 
