@@ -292,6 +292,8 @@ class Duty:
         if epoch != self.switch.epoch:
             return
         tired = [u for u in units if self.pool.on[u] and self.on_since[u] == since]
+        if not tired:  # mostly so (their stint ended first): nothing else of theirs changes now
+            return
         for u in tired:
             self.tired[u] = True
         if self.on_post is not None:
