@@ -9,6 +9,10 @@ replication by replication, the two sides run in turn (operations first on even 
 ones) with the same seed. Prints, per scenario, the median seconds per replication of each side, SimPy
 events per replication, and the median of the per-replication ratios. Writes JSON to
 results/bench_ops.json (or --out). Nothing is asserted.
+
+`--split` adds two sides to each round, to show where the cost lies: "tasks" (the tasks on, no rota and no
+fatigue) and "rota" (the rota and fatigue on, no tasks); each is given as a ratio to "off" as well. The
+order of the sides rotates from one replication to the next.
 """
 
 from __future__ import annotations
@@ -27,45 +31,59 @@ sys.path.insert(0, str(ROOT))
 from sim.model import build_model, run_replication  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 
-OFF = ["levels.IV.tasks=[]", "levels.III.tasks=[]", "levels.II.tasks=[]", "levels.I.tasks=[]",
-       "shifts.enabled=false", "fatigue.max_on_min=null", "fatigue.slowdown_per_hour=0"]
+TASKS_OFF = ["levels.IV.tasks=[]", "levels.III.tasks=[]", "levels.II.tasks=[]", "levels.I.tasks=[]"]
+ROTA_OFF = ["shifts.enabled=false", "fatigue.max_on_min=null", "fatigue.slowdown_per_hour=0"]
+OFF = TASKS_OFF + ROTA_OFF
 
 
-def measure(name: str, reps: int) -> dict[str, object]:
+def measure(name: str, reps: int, split: bool = False) -> dict[str, object]:
     path = ROOT / "scenarios" / f"{name}.yaml"
-    sides = {"ops": build_model(load_scenario(path)), "off": build_model(load_scenario(path, OFF))}
-    secs: dict[str, list[float]] = {"ops": [], "off": []}
-    events: dict[str, list[int]] = {"ops": [], "off": []}
+    overrides = {"ops": [], "off": OFF}
+    if split:
+        overrides.update(tasks=ROTA_OFF, rota=TASKS_OFF)
+    sides = {k: build_model(load_scenario(path, v)) for k, v in overrides.items()}
+    secs: dict[str, list[float]] = {k: [] for k in sides}
+    events: dict[str, list[int]] = {k: [] for k in sides}
     for side in sides.values():  # warm-up: the first run fills caches neither side should pay for
         run_replication(side, 0)
+    names = list(sides)
     for r in range(reps):
-        order = ["ops", "off"] if r % 2 == 0 else ["off", "ops"]
+        order = names[r % len(names):] + names[:r % len(names)] if split else (names if r % 2 == 0 else names[::-1])
         for s in order:
             gc.collect()
             t = time.perf_counter()
             res = run_replication(sides[s], r)
             secs[s].append(time.perf_counter() - t)
             events[s].append(res.n_events)
-    ratios = [a / b for a, b in zip(secs["ops"], secs["off"])]
-    return {
-        "scenario": name, "reps": reps,
-        "ops_s": statistics.median(secs["ops"]), "off_s": statistics.median(secs["off"]),
-        "ops_events": statistics.median(events["ops"]), "off_events": statistics.median(events["off"]),
-        "ratio_median": statistics.median(ratios), "ratios": ratios,
-    }
+    out: dict[str, object] = {"scenario": name, "reps": reps}
+    for s in names:
+        out[f"{s}_s"] = statistics.median(secs[s])
+        out[f"{s}_events"] = statistics.median(events[s])
+        if s != "off":
+            ratios = [a / b for a, b in zip(secs[s], secs["off"])]
+            key = "ratio" if s == "ops" else f"{s}_ratio"
+            out[f"{key}_median"] = statistics.median(ratios)
+            out[f"{key}s"] = ratios
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scenarios", default="pingcheng,shatang,gaoming,lishui")
     ap.add_argument("--reps", type=int, default=7)
+    ap.add_argument("--split", action="store_true", help="also the tasks alone and the rota alone")
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "bench_ops.json")
     a = ap.parse_args()
-    rows = [measure(n, a.reps) for n in a.scenarios.split(",")]
-    print(f"{'scenario':10} {'ops s/rep':>10} {'off s/rep':>10} {'ops events':>11} {'off events':>11} {'ratio':>6}")
+    rows = [measure(n, a.reps, a.split) for n in a.scenarios.split(",")]
+    head = f"{'scenario':10} {'ops s/rep':>10} {'off s/rep':>10} {'ops events':>11} {'off events':>11} {'ratio':>6}"
+    print(head + (f" {'tasks s':>8} {'ratio':>6} {'rota s':>8} {'ratio':>6}" if a.split else ""))
     for r in rows:
-        print(f"{r['scenario']:10} {r['ops_s']:10.3f} {r['off_s']:10.3f} {r['ops_events']:11.0f} "
-              f"{r['off_events']:11.0f} {r['ratio_median']:6.2f}")
+        line = (f"{r['scenario']:10} {r['ops_s']:10.3f} {r['off_s']:10.3f} {r['ops_events']:11.0f} "
+                f"{r['off_events']:11.0f} {r['ratio_median']:6.2f}")
+        if a.split:
+            line += (f" {r['tasks_s']:8.3f} {r['tasks_ratio_median']:6.2f} {r['rota_s']:8.3f}"
+                     f" {r['rota_ratio_median']:6.2f}")
+        print(line)
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
 

@@ -48,3 +48,21 @@ def test_bare_mmc_matches_erlang_c():
     wq = bench.erlang_c_wait(1.0, 0.25, 5)
     assert len(waits) == 20_000
     assert abs(waits.mean() / wq - 1) < 0.25  # loose: only catches a wrong loop, not noise
+
+
+def test_bench_ops_split_has_every_side_and_the_workload_shows():
+    """benchmarks/bench_ops.py --split on Shatang, 3 replications: the four sides, their ratios to "off",
+    and each side's own workload (more events with the tasks, and with the rota, than with neither)."""
+    spec = importlib.util.spec_from_file_location("bench_ops", ROOT / "benchmarks" / "bench_ops.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    row = bench.measure("shatang", 3, split=True)
+    for side in ("ops", "off", "tasks", "rota"):
+        assert _positive(row[f"{side}_s"]) and _positive(row[f"{side}_events"]), side
+    assert len(row["ratios"]) == len(row["tasks_ratios"]) == len(row["rota_ratios"]) == 3
+    assert row["ratio_median"] == sorted(row["ratios"])[1]
+    assert row["ops_events"] > row["tasks_events"] > row["off_events"]
+    assert row["rota_events"] > row["off_events"]
+    plain = bench.measure("shatang", 2)
+    assert "tasks_s" not in plain and len(plain["ratios"]) == 2
+    assert plain["ops_events"] > plain["off_events"]
