@@ -63,7 +63,7 @@ class SpatialIndex:
         self.site_of: dict[int, int] = {}  # member -> site
         self.n = 0
         # members set aside (`park`) but not yet removed, and how many per site: a crew that goes off duty
-        # and comes back where it was costs a flag each way, and a search drops them when it meets them
+        # and comes back where it was costs a flag each way; a search skips them where they stand
         self.parked: set[int] = set()
         self.parked_at: dict[int, int] = {}
 
@@ -97,17 +97,6 @@ class SpatialIndex:
             self.parked_at[site] = left
         else:
             del self.parked_at[site]
-
-    def _purge(self, site: int) -> None:
-        """Remove the parked members of one site for good."""
-        members = [m for m in self.sites[site] if m in self.parked]
-        for m in members:
-            self.remove(m)
-
-    def _purge_cell(self, cell: set[int]) -> None:
-        parked_at = self.parked_at
-        for site in [s for s in cell if s in parked_at]:
-            self._purge(site)
 
     def add(self, m: int, site: int) -> None:
         if m in self.parked:
@@ -161,14 +150,16 @@ class SpatialIndex:
         return self.n - len(self.parked)
 
     def at(self, site: int) -> list[int]:
-        """The members at one site, in order."""
+        """The members at one site, in order (not the parked)."""
+        members = self.sites.get(site, [])
         if site in self.parked_at:
-            self._purge(site)
-        return self.sites.get(site, [])
+            return [m for m in members if m not in self.parked]
+        return members
 
     def nearest(self, loc: int, k: int) -> list[tuple[float, int]]:
-        """The k smallest (travel minutes, member) from a location, in order."""
-        if self.n == 0 or k <= 0:
+        """The k smallest (travel minutes, member) from a location, in order. Parked members are skipped
+        where they stand, never removed by a search: their crew's return only lifts the flag."""
+        if self.n == len(self.parked) or k <= 0:
             return []
         parked_at = self.parked_at
         if len(self.sites) <= LINEAR:
@@ -187,10 +178,15 @@ class SpatialIndex:
                 return self._take(self._scan(loc), k)
             for key in _ring(ix0, iy0, r, nx, ny):
                 cell = cells.get(key)
-                if cell and parked_at:
-                    self._purge_cell(cell)
-                    cell = cells.get(key)
-                if cell:
+                if not cell:
+                    continue
+                if parked_at:
+                    for site in cell:
+                        live = len(sites[site]) - parked_at.get(site, 0)
+                        if live:
+                            found.append((setup + per_km * hypot(xs[site] - x, ys[site] - y), site))
+                            have += live
+                else:
                     for site in cell:
                         found.append((setup + per_km * hypot(xs[site] - x, ys[site] - y), site))
                         have += len(sites[site])
@@ -201,25 +197,41 @@ class SpatialIndex:
             if have >= k:
                 found.sort()
                 # members outside the square searched are at least `edge` away (a hair less, for rounding)
-                if _kth(found, sites, k) < setup + per_km * edge * (1 - 1e-12):
+                if self._kth(found, k) < setup + per_km * edge * (1 - 1e-12):
                     return self._take(found, k)
             r += 1
 
     def _scan(self, loc: int) -> list[tuple[float, int]]:
-        if self.parked_at:
-            for site in list(self.parked_at):
-                self._purge(site)
         g = self.geo
         setup, per_km, hypot, xs, ys = g.setup, g.per_km, math.hypot, g.xs, g.ys
         x, y = xs[loc], ys[loc]
-        out = [(setup + per_km * hypot(xs[site] - x, ys[site] - y), site) for site in self.sites]
+        sites, parked_at = self.sites, self.parked_at
+        out = [(setup + per_km * hypot(xs[site] - x, ys[site] - y), site) for site in sites
+               if site not in parked_at or len(sites[site]) > parked_at[site]]
         out.sort()
         return out
+
+    def _live(self, site: int) -> list[int]:
+        members = self.sites[site]
+        if site in self.parked_at:
+            parked = self.parked
+            return [m for m in members if m not in parked]
+        return members
+
+    def _kth(self, found: list[tuple[float, int]], k: int) -> float:
+        """The travel time of the k-th member, sites taken in order (found is sorted)."""
+        sites, parked_at = self.sites, self.parked_at
+        have = 0
+        for t, site in found:
+            have += len(sites[site]) - parked_at.get(site, 0) if parked_at else len(sites[site])
+            if have >= k:
+                return t
+        return math.inf
 
     def _take(self, found: list[tuple[float, int]], k: int) -> list[tuple[float, int]]:
         """The k best (travel, member) from sites sorted by travel: every site as near as the k-th member's
         is expanded, so ties across sites go to the lower member number."""
-        sites = self.sites
+        sites, parked_at = self.sites, self.parked_at
         if not found:
             return []
         if k == 1:  # the lowest member among the sites tied for nearest
@@ -227,7 +239,7 @@ class SpatialIndex:
             for t, site in found:
                 if t > t0:
                     break
-                m = sites[site][0]
+                m = self._live(site)[0] if site in parked_at else sites[site][0]
                 if best < 0 or m < best:
                     best = m
             return [(t0, best)]
@@ -235,21 +247,12 @@ class SpatialIndex:
         for t, site in found:
             if len(out) >= k and t > out[k - 1][0]:
                 break
-            out.extend((t, m) for m in sites[site][:k])
+            members = self._live(site) if site in parked_at else sites[site]
+            out.extend((t, m) for m in members[:k])
             if len(out) >= k:
                 out.sort()
         out.sort()
         return out[:k]
-
-
-def _kth(found: list[tuple[float, int]], sites: dict[int, list[int]], k: int) -> float:
-    """The travel time of the k-th member, sites taken in order (found is sorted)."""
-    have = 0
-    for t, site in found:
-        have += len(sites[site])
-        if have >= k:
-            return t
-    return math.inf
 
 
 def _ring(ix0: int, iy0: int, r: int, nx: int, ny: int) -> list[int]:
