@@ -67,6 +67,23 @@ def test_nearest_search_is_exact(n_sites, n_members):
     assert len(idx) == len(members)
 
 
+def test_a_crew_back_at_once_stands_where_it_came_back():
+    """`park_all` then `add_all` (a crew off duty and back): members back where they were, members back
+    elsewhere (they went off away from their base) and members new to the index all end up where
+    `add_all` puts them, and searches meanwhile skip the parked where they stand."""
+    xs, ys = [0.0, 1.0, 2.0, 3.0, 4.0], [0.0] * 5
+    idx = SpatialIndex(Geometry(xs, ys, 5, setup=1.0, per_km=1.0))
+    for m, s in ((1, 0), (2, 0), (6, 0), (3, 1), (4, 4)):
+        idx.add(m, s)
+    idx.park_all([1, 3])
+    assert idx.at(0) == [2, 6] and idx.at(1) == [] and len(idx) == 3
+    assert idx.nearest(1, 2) == [(2.0, 2), (2.0, 6)]  # 3 (parked at 1) and 1 (parked at 0) skipped
+    assert idx.nearest(0, 1) == [(1.0, 2)]  # the lowest member of site 0 not parked
+    idx.add_all([1, 3, 5], [0, 3, 1])  # 1 back where it was, 3 back elsewhere, 5 new
+    assert idx.at(0) == [1, 2, 6] and idx.at(1) == [5] and idx.at(3) == [3] and len(idx) == 6
+    assert idx.nearest(3, 5) == [(1.0, 3), (2.0, 4), (3.0, 5), (4.0, 1), (4.0, 2)]
+
+
 def test_waiting_list_ranks_by_band_then_place_then_ready_order():
     xs, ys = [0.0, 1.0, 3.0, 4.0], [0.0] * 4
     geo = Geometry(xs, ys, 4, setup=2.0, per_km=2.0)
