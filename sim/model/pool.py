@@ -136,9 +136,10 @@ class ResponderPool:
             sites = [loc[u] for u in ms]
             for idx in self._indexes(f, t):
                 idx.add_all(ms, sites)
-        for u in units:
-            if self.idle is not None:
+        if self.idle is not None:
+            for u in units:
                 self._stamp(u)
+        for u in units:
             if force[u] == self.spot_force:
                 self.spot.setdefault(loc[u], set()).add(u)
 
@@ -158,9 +159,10 @@ class ResponderPool:
         for (f, t), ms in batches.items():
             for idx in self._indexes(f, t):
                 idx.park_all(ms)
-        for u in taken:
-            if self.idle is not None:
+        if self.idle is not None:
+            for u in taken:
                 self._unstamp(u)
+        for u in taken:
             if force[u] == self.spot_force:
                 self.spot[self.loc[u]].discard(u)
 

@@ -151,10 +151,7 @@ class SpatialIndex:
 
     def at(self, site: int) -> list[int]:
         """The members at one site, in order (not the parked)."""
-        members = self.sites.get(site, [])
-        if site in self.parked_at:
-            return [m for m in members if m not in self.parked]
-        return members
+        return self._live(site) if site in self.sites else []
 
     def nearest(self, loc: int, k: int) -> list[tuple[float, int]]:
         """The k smallest (travel minutes, member) from a location, in order. Parked members are skipped
