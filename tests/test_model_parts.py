@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from sim.model import build_model, run_replication
-from sim.model.spatial import Geometry, SpatialIndex
+from sim.model.spatial import Geometry, SpatialIndex, nearest_in
 from sim.model.waiting import WaitingIncidents
 from sim.scenario import load_scenario
 from tests.conftest import ROOT
@@ -187,3 +187,65 @@ def test_a_crew_parked_and_unparked_at_once_leaves_the_pool_as_one_by_one():
         one.put(u)
     batch.put_all(going)
     same()
+
+
+def test_a_search_over_several_indexes_is_the_search_of_their_union():
+    """`nearest_in` (a group's atoms, or a town's units with the district's own) must answer as one index
+    holding all their members: against a brute-force sort, with members parked in some and ties across
+    indexes (one site in two of them)."""
+    rng = random.Random(7)
+    n_sites = 300
+    xs = [rng.uniform(0, 10) for _ in range(n_sites)]
+    ys = [rng.uniform(0, 6) for _ in range(n_sites)]
+    geo = Geometry(xs, ys, n_sites, setup=3.0, per_km=1.7)
+    idxs = [SpatialIndex(geo) for _ in range(3)]
+    members: dict[int, int] = {}
+    for m in range(600):
+        s = rng.randrange(n_sites) if m % 50 else 0  # site 0 holds members of every index
+        idxs[m % 3].add(m, s)
+        members[m] = s
+    for m in rng.sample(sorted(members), 200):
+        idxs[m % 3].park(m)
+        del members[m]
+    for which in ([0], [0, 1], [2, 0], [0, 1, 2]):
+        held = {m: s for m, s in members.items() if m % 3 in which}
+        for loc in (0, *rng.sample(range(n_sites), 40)):
+            for k in (1, 2, 5):
+                assert nearest_in([idxs[j] for j in which], loc, k) == brute(xs, ys, held, loc, k, 3.0, 1.7)
+    few = [SpatialIndex(geo) for _ in range(2)]  # few sites in all: the plain scan
+    few[0].add(4, 10)
+    few[1].add(2, 10)
+    few[1].add(9, 20)
+    assert nearest_in(few, 10, 2) == [(3.0, 2), (3.0, 4)]
+    assert nearest_in(few, 10, 1) == [(3.0, 2)]
+    few[1].park(2)
+    assert nearest_in(few, 10, 1) == [(3.0, 4)]
+    assert nearest_in([few[1]], 10, 3) == [(3.0 + 1.7 * math.hypot(xs[20] - xs[10], ys[20] - ys[10]), 9)]
+
+
+def test_a_pools_answer_is_the_nearest_of_every_force_of_the_group():
+    """The pool keeps one index per atom (forces in the same groups); a group's query must still be the
+    nearest free units of all its forces, the town's own and the district's, as a brute force finds them."""
+    from sim.model.forces import build_forces
+    from sim.model.incidents import generate_incidents
+    from sim.model.replication import Replication
+
+    model = build_model(load_scenario(ROOT / "scenarios" / "gaoming.yaml"))
+    sc, terr = model.scenario, model.territory
+    rep = Replication(sc, terr, generate_incidents(sc, terr, 0, model.trace), build_forces(sc, terr, 0, model.need),
+                      0, model.plan)
+    pool = rep.pool
+    rng = random.Random(3)
+    free = sorted(rng.sample(range(len(pool.force)), len(pool.force) // 3))
+    pool.put_all(free)
+    assert len(pool.atoms) < sum(len(fs) for fs in pool.groups)  # atoms are shared between groups
+    tr = rep.travel
+    for g, fs in enumerate(pool.groups):
+        for town in (None, 0, pool.n_towns - 1):
+            for grid in rng.sample(range(terr.n_grids), 5):
+                want = sorted((tr.setup + tr.per_km * math.hypot(tr.x[pool.loc[u]] - tr.x[grid],
+                                                                  tr.y[pool.loc[u]] - tr.y[grid]), u)
+                              for u in free if pool.force[u] in fs
+                              and (town is None or pool.town[u] in (town, -1)))
+                pool.set_scope(town is not None)
+                assert pool.nearest(g, town, grid, 4) == [u for _, u in want[:4]], (g, town, grid)

@@ -1,10 +1,12 @@
 """The responder pool: who is on duty, who is free, where, and for what.
 
 One object owns it, with acquire (`take`) and release (`put`), as a SimPy resource owns its queue. Free
-units are indexed by place (`sim.model.spatial`) for each group of forces that may serve an incident
-class, district-wide and per town, so the nearest free eligible units are found without touching every
-unit; free grid workers are also indexed by the exact grid they stand on, for on-the-spot handling. A
-group's index is built the first time it is asked for, so groups whose jobs never come cost nothing.
+units are indexed by place (`sim.model.spatial`), district-wide and per town, so the nearest free eligible
+units are found without touching every unit. The indexes are per atom, the forces that serve the same
+groups (a group: the forces that may serve an incident class or a task): a unit sits in one index, so a
+job or a change of shift moves it once, and a group's query searches its atoms' indexes together, cell by
+cell. Free grid workers are also indexed by the exact grid they stand on, for on-the-spot handling. A
+group's atoms are built the first time it is asked for, so groups whose jobs never come cost nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections import OrderedDict
 from itertools import islice
 
 from sim.model.forces import Units
-from sim.model.spatial import Geometry, SpatialIndex
+from sim.model.spatial import Geometry, SpatialIndex, nearest_in
 from sim.model.travel import Travel
 
 INF = math.inf
@@ -39,22 +41,36 @@ class ResponderPool:
         self.n_towns = n_towns
         self.town_scope = town_scope
         self.spot_force = spot_force
-        by_force = [[g for g, fs in enumerate(groups) if f in fs] for f in range(max(units.force, default=0) + 1)]
+        n_forces = max([max(units.force, default=-1), *(max(fs, default=-1) for fs in groups)]) + 1
+        by_force = [[g for g, fs in enumerate(groups) if f in fs] for f in range(n_forces)]
         self.unit_groups = [by_force[f] for f in units.force]
-        # a group's index is built when first asked for (`_build`) and kept from then on: a group whose jobs
-        # never come (a class with no share, a task at no level) costs nothing; per force, the groups built
+        # the indexes are per atom, not per group: forces that are in the same groups share one, so a unit
+        # sits in one index whatever the number of groups it serves (a change of shift or a job moves it
+        # once), and a group's query merges the answers of its atoms
+        atoms: dict[tuple[int, ...], list[int]] = {}
+        for f in range(n_forces):
+            if by_force[f]:
+                atoms.setdefault(tuple(by_force[f]), []).append(f)
+        self.atoms = list(atoms.values())
+        self.group_atoms = [[a for a, fs in enumerate(self.atoms) if fs[0] in groups[g]] for g in range(len(groups))]
+        # a group's atoms are built when the group is first asked for (`_build`) and kept from then on: a
+        # group whose jobs never come (a class with no share, a task at no level) costs nothing; per force,
+        # its atom once built
         self.groups = groups
         self.built = [False] * len(groups)
-        self.indexed: list[list[int]] = [[] for _ in by_force]
+        self.atom_built = [False] * len(self.atoms)
+        self.indexed: list[list[int]] = [[] for _ in range(n_forces)]
         self.indexed_of = [self.indexed[f] for f in units.force]  # per unit, its force's list (shared)
         self.district: list[SpatialIndex] = []
         self.by_town: list[list[SpatialIndex]] = []
         homes_of: dict[int, set[int]] = {}  # force -> where its units are based
         for f, home in zip(units.force, units.home):
             homes_of.setdefault(f, set()).add(home)
-        for fs in groups:
-            homes = set().union(*(homes_of.get(f, set()) for f in fs))
-            geo = Geometry(travel.x, travel.y, len(homes) or 1, travel.setup, travel.per_km)
+        # one cell layout for all, sized for the places where units are based: a group's atoms are searched
+        # together, cell by cell (`nearest_in`)
+        homes = set().union(*(homes_of.get(f, set()) for fs in self.atoms for f in fs))
+        geo = Geometry(travel.x, travel.y, len(homes) or 1, travel.setup, travel.per_km)
+        for _ in self.atoms:
             self.district.append(SpatialIndex(geo))
             # town scope: one index per town and one (last) for units that serve the whole district
             self.by_town.append([SpatialIndex(geo) for _ in range(n_towns + 1)] if town_scope else [])
@@ -78,9 +94,9 @@ class ResponderPool:
         if live == self.towns_live:
             return
         self.towns_live = live
-        for g in range(len(self.district)):
-            self.district[g] = SpatialIndex(self.district[g].geo)
-            self.by_town[g] = [SpatialIndex(i.geo) for i in self.by_town[g]]
+        for a in range(len(self.district)):
+            self.district[a] = SpatialIndex(self.district[a].geo)
+            self.by_town[a] = [SpatialIndex(i.geo) for i in self.by_town[a]]
         for u in sorted(self.free_units):
             self._index(u)
 
@@ -113,8 +129,8 @@ class ResponderPool:
         t = self.town[u]
         self.free_town[t] -= 1
         towns_live = self.towns_live
-        for g in self.indexed_of[u]:
-            idx = self.by_town[g][t if t >= 0 else self.n_towns] if towns_live else self.district[g]
+        for a in self.indexed_of[u]:
+            idx = self.by_town[a][t if t >= 0 else self.n_towns] if towns_live else self.district[a]
             idx.remove(u)
         if self.idle is not None:
             self._unstamp(u)
@@ -170,8 +186,8 @@ class ResponderPool:
         """The live indexes a unit of force f and town t sits in."""
         if self.towns_live:
             k = t if t >= 0 else self.n_towns
-            return [self.by_town[g][k] for g in self.indexed[f]]
-        return [self.district[g] for g in self.indexed[f]]
+            return [self.by_town[a][k] for a in self.indexed[f]]
+        return [self.district[a] for a in self.indexed[f]]
 
     def _stamp(self, u: int) -> None:
         """The unit joins the duty rosters (kept for every group from the start: the order is its point)."""
@@ -194,24 +210,29 @@ class ResponderPool:
     def _index(self, u: int) -> None:
         loc, t = self.loc[u], self.town[u]
         if self.towns_live:
-            for g in self.indexed_of[u]:
-                self.by_town[g][t if t >= 0 else self.n_towns].add(u, loc)
+            for a in self.indexed_of[u]:
+                self.by_town[a][t if t >= 0 else self.n_towns].add(u, loc)
         else:
-            for g in self.indexed_of[u]:
-                self.district[g].add(u, loc)
+            for a in self.indexed_of[u]:
+                self.district[a].add(u, loc)
 
     def _build(self, g: int) -> None:
-        """The group's index, first asked for: its free units, from now on kept as they come and go."""
+        """The group, first asked for: its atoms not yet built get their free units, from now on kept as
+        they come and go."""
         self.built[g] = True
-        for f in self.groups[g]:
-            if f < len(self.indexed):
-                self.indexed[f].append(g)
         live, nt = self.towns_live, self.n_towns
-        for u in sorted(self.free_units):
-            if g in self.unit_groups[u]:
-                t = self.town[u]
-                idx = self.by_town[g][t if t >= 0 else nt] if live else self.district[g]
-                idx.add(u, self.loc[u])
+        for a in self.group_atoms[g]:
+            if self.atom_built[a]:
+                continue
+            self.atom_built[a] = True
+            fs = self.atoms[a]
+            for f in fs:
+                self.indexed[f].append(a)
+            for u in sorted(self.free_units):
+                if self.force[u] in fs:
+                    t = self.town[u]
+                    idx = self.by_town[a][t if t >= 0 else nt] if live else self.district[a]
+                    idx.add(u, self.loc[u])
 
     # ---------------------------------------------------------------- queries
 
@@ -220,15 +241,12 @@ class ResponderPool:
         whole district, else that town's units and the district's own."""
         if not self.built[group]:
             self._build(group)
+        atoms = self.group_atoms[group]
         if town is None:
-            found = self.district[group].nearest(grid, k)
+            found = nearest_in([self.district[a] for a in atoms], grid, k)
         else:
-            idx = self.by_town[group]
-            found = idx[town].nearest(grid, k)
-            if idx[self.n_towns].n:  # units that serve the whole district, if any are free
-                found += idx[self.n_towns].nearest(grid, k)
-                found.sort()
-                del found[k:]
+            nt = self.n_towns  # the town's units and those that serve the whole district, in one search
+            found = nearest_in([idx for a in atoms for idx in (self.by_town[a][town], self.by_town[a][nt])], grid, k)
         return [found[0][1]] if k == 1 and found else [u for _, u in found]
 
     def longest_idle(self, group: int, town: int | None, k: int) -> list[int]:
@@ -245,9 +263,10 @@ class ResponderPool:
         district's; every free unit of the group when towns do not command."""
         if not self.built[group]:
             self._build(group)
+        atoms = self.group_atoms[group]
         if not self.towns_live:
-            return len(self.district[group])
-        return len(self.by_town[group][town]) + len(self.by_town[group][self.n_towns])
+            return sum(len(self.district[a]) for a in atoms)
+        return sum(len(self.by_town[a][town]) + len(self.by_town[a][self.n_towns]) for a in atoms)
 
     def free_in_town(self, groups: set[int], town: int) -> list[int]:
         """The town's own free units (not the district's) of any of the groups, lowest number first; only
@@ -256,7 +275,8 @@ class ResponderPool:
         for g in groups:
             if not self.built[g]:
                 self._build(g)
-            out.update(self.by_town[g][town].live_members())
+        for a in {a for g in groups for a in self.group_atoms[g]}:
+            out.update(self.by_town[a][town].live_members())
         return sorted(out)
 
     def free_at(self, loc: int) -> int | None:

@@ -156,57 +156,7 @@ class SpatialIndex:
     def nearest(self, loc: int, k: int) -> list[tuple[float, int]]:
         """The k smallest (travel minutes, member) from a location, in order. Parked members are skipped
         where they stand, never removed by a search: their crew's return only lifts the flag."""
-        if self.n == len(self.parked) or k <= 0:
-            return []
-        parked_at = self.parked_at
-        if len(self.sites) <= LINEAR:
-            return self._take(self._scan(loc), k)
-        g = self.geo
-        setup, per_km, hypot, xs, ys = g.setup, g.per_km, math.hypot, g.xs, g.ys
-        x, y = xs[loc], ys[loc]
-        ix0, iy0 = g.ix[loc], g.iy[loc]
-        nx, ny, cells, sites = g.nx, g.ny, self.cells, self.sites
-        budget = 2 * len(sites) + 16
-        found: list[tuple[float, int]] = []  # (travel, site)
-        have = 0
-        r = 0
-        while True:
-            if (2 * r + 1) ** 2 > budget:  # sparse for the area still to search: scanning is cheaper
-                return self._take(self._scan(loc), k)
-            for key in _ring(ix0, iy0, r, nx, ny):
-                cell = cells.get(key)
-                if not cell:
-                    continue
-                if parked_at:
-                    for site in cell:
-                        live = len(sites[site]) - parked_at.get(site, 0)
-                        if live:
-                            found.append((setup + per_km * hypot(xs[site] - x, ys[site] - y), site))
-                            have += live
-                else:
-                    for site in cell:
-                        found.append((setup + per_km * hypot(xs[site] - x, ys[site] - y), site))
-                        have += len(sites[site])
-            edge = g.edge(loc, r)
-            if edge == math.inf:
-                found.sort()
-                return self._take(found, k) if found else []
-            if have >= k:
-                found.sort()
-                # members outside the square searched are at least `edge` away (a hair less, for rounding)
-                if self._kth(found, k) < setup + per_km * edge * (1 - 1e-12):
-                    return self._take(found, k)
-            r += 1
-
-    def _scan(self, loc: int) -> list[tuple[float, int]]:
-        g = self.geo
-        setup, per_km, hypot, xs, ys = g.setup, g.per_km, math.hypot, g.xs, g.ys
-        x, y = xs[loc], ys[loc]
-        sites, parked_at = self.sites, self.parked_at
-        out = [(setup + per_km * hypot(xs[site] - x, ys[site] - y), site) for site in sites
-               if site not in parked_at or len(sites[site]) > parked_at[site]]
-        out.sort()
-        return out
+        return nearest_in([self], loc, k)
 
     def _live(self, site: int) -> list[int]:
         members = self.sites[site]
@@ -215,41 +165,108 @@ class SpatialIndex:
             return [m for m in members if m not in parked]
         return members
 
-    def _kth(self, found: list[tuple[float, int]], k: int) -> float:
-        """The travel time of the k-th member, sites taken in order (found is sorted)."""
-        sites, parked_at = self.sites, self.parked_at
-        have = 0
-        for t, site in found:
-            have += len(sites[site]) - parked_at.get(site, 0) if parked_at else len(sites[site])
-            if have >= k:
-                return t
-        return math.inf
 
-    def _take(self, found: list[tuple[float, int]], k: int) -> list[tuple[float, int]]:
-        """The k best (travel, member) from sites sorted by travel: every site as near as the k-th member's
-        is expanded, so ties across sites go to the lower member number."""
-        sites, parked_at = self.sites, self.parked_at
-        if not found:
-            return []
-        if k == 1:  # the lowest member among the sites tied for nearest
-            t0, best = found[0][0], -1
-            for t, site in found:
-                if t > t0:
-                    break
-                m = self._live(site)[0] if site in parked_at else sites[site][0]
-                if best < 0 or m < best:
-                    best = m
-            return [(t0, best)]
-        out: list[tuple[float, int]] = []
-        for t, site in found:
-            if len(out) >= k and t > out[k - 1][0]:
+def nearest_in(indexes: list[SpatialIndex], loc: int, k: int) -> list[tuple[float, int]]:
+    """The k smallest (travel minutes, member) from a location over several indexes of one layout (the
+    atoms of a group of forces), in one pass over the cells: as if their members were in one index."""
+    idxs = [ix for ix in indexes if ix.n > len(ix.parked)]
+    if not idxs or k <= 0:
+        return []
+    g = idxs[0].geo
+    n_sites = 0
+    for ix in idxs:
+        n_sites += len(ix.sites)
+    if n_sites <= LINEAR:
+        return _take(idxs, _scan(idxs, loc), k)
+    setup, per_km, hypot, xs, ys = g.setup, g.per_km, math.hypot, g.xs, g.ys
+    x, y = xs[loc], ys[loc]
+    ix0, iy0 = g.ix[loc], g.iy[loc]
+    nx, ny = g.nx, g.ny
+    budget = 2 * n_sites + 16
+    found: list[tuple[float, int, int]] = []  # (travel, site, index)
+    have = 0
+    r = 0
+    while True:
+        if (2 * r + 1) ** 2 > budget:  # sparse for the area still to search: scanning is cheaper
+            return _take(idxs, _scan(idxs, loc), k)
+        for key in _ring(ix0, iy0, r, nx, ny):
+            for j, ix in enumerate(idxs):
+                cell = ix.cells.get(key)
+                if not cell:
+                    continue
+                sites, parked_at = ix.sites, ix.parked_at
+                if parked_at:
+                    for site in cell:
+                        live = len(sites[site]) - parked_at.get(site, 0)
+                        if live:
+                            found.append((setup + per_km * hypot(xs[site] - x, ys[site] - y), site, j))
+                            have += live
+                else:
+                    for site in cell:
+                        found.append((setup + per_km * hypot(xs[site] - x, ys[site] - y), site, j))
+                        have += len(sites[site])
+        edge = g.edge(loc, r)
+        if edge == math.inf:
+            found.sort()
+            return _take(idxs, found, k)
+        if have >= k:
+            found.sort()
+            # members outside the square searched are at least `edge` away (a hair less, for rounding)
+            if _kth(idxs, found, k) < setup + per_km * edge * (1 - 1e-12):
+                return _take(idxs, found, k)
+        r += 1
+
+
+def _scan(idxs: list[SpatialIndex], loc: int) -> list[tuple[float, int, int]]:
+    g = idxs[0].geo
+    setup, per_km, hypot, xs, ys = g.setup, g.per_km, math.hypot, g.xs, g.ys
+    x, y = xs[loc], ys[loc]
+    out = []
+    for j, ix in enumerate(idxs):
+        sites, parked_at = ix.sites, ix.parked_at
+        out += [(setup + per_km * hypot(xs[site] - x, ys[site] - y), site, j) for site in sites
+                if site not in parked_at or len(sites[site]) > parked_at[site]]
+    out.sort()
+    return out
+
+
+def _kth(idxs: list[SpatialIndex], found: list[tuple[float, int, int]], k: int) -> float:
+    """The travel time of the k-th member, sites taken in order (found is sorted)."""
+    have = 0
+    for t, site, j in found:
+        ix = idxs[j]
+        have += len(ix.sites[site]) - ix.parked_at.get(site, 0)
+        if have >= k:
+            return t
+    return math.inf
+
+
+def _take(idxs: list[SpatialIndex], found: list[tuple[float, int, int]], k: int) -> list[tuple[float, int]]:
+    """The k best (travel, member) from sites sorted by travel: every site as near as the k-th member's
+    is expanded, so ties across sites go to the lower member number."""
+    if not found:
+        return []
+    if k == 1:  # the lowest member among the sites tied for nearest
+        t0, best = found[0][0], -1
+        for t, site, j in found:
+            if t > t0:
                 break
-            members = self._live(site) if site in parked_at else sites[site]
-            out.extend((t, m) for m in members[:k])
-            if len(out) >= k:
-                out.sort()
-        out.sort()
-        return out[:k]
+            ix = idxs[j]
+            m = ix._live(site)[0] if site in ix.parked_at else ix.sites[site][0]
+            if best < 0 or m < best:
+                best = m
+        return [(t0, best)]
+    out: list[tuple[float, int]] = []
+    for t, site, j in found:
+        if len(out) >= k and t > out[k - 1][0]:
+            break
+        ix = idxs[j]
+        members = ix._live(site) if site in ix.parked_at else ix.sites[site]
+        out.extend((t, m) for m in members[:k])
+        if len(out) >= k:
+            out.sort()
+    out.sort()
+    return out[:k]
 
 
 def _ring(ix0: int, iy0: int, r: int, nx: int, ny: int) -> list[int]:
