@@ -65,6 +65,30 @@ def test_a_rota_turns_the_two_crews_on_and_off(write_scenario):
         (40, 5), (100, 0), (100, 5), (200, 0), (250, 5), (350, 0), (350, 5), (450, 0), (500, 5)]
 
 
+def test_people_available_again_during_their_crews_time_off_wait_for_its_turn(write_scenario, tmp_path):
+    """A drill makes the whole agency unavailable 60..160 (the rota of the test above): crew 0 leaves at
+    60, crew 1 misses its turn at 100; at 160 crew 1 (on 100..200) comes on, crew 0 (off 100..250) does
+    not: it waits for its turn at 250."""
+    import yaml
+
+    from sim.model import run_drill
+    from sim.scenario.drill import load_drill
+
+    sc = squads(10, 5, 400)
+    sc["shifts"] = {"enabled": True, "on_min": 100, "off_min": 150}
+    scenario = write_scenario(sc)
+    drill = {"name": "gone", "scenario": scenario.name, "injects": [
+        {"id": "U", "at": 60, "event": "unavailable", "force": "agency_team", "duration_min": 100}]}
+    path = tmp_path / "gone.yaml"
+    path.write_text(yaml.safe_dump(drill, sort_keys=False))
+    loaded = load_drill(path)
+    res = run_drill(build_model(loaded.scenario), loaded.drill)
+    c0, c1 = [0, 1, 2, 3, 4], [5, 6, 7, 8, 9]
+    assert duty_changes(res) == [
+        (40.0, "on_duty", c0), (60.0, "off_duty", c0), (160.0, "on_duty", c1), (200.0, "off_duty", c1),
+        (250.0, "on_duty", c0), (350.0, "off_duty", c0), (350.0, "on_duty", c1)]
+
+
 def test_fatigue_rest_and_sleep_debt_shorten_the_stints(write_scenario):
     """One person, in place at 40; at most 120 min on, then 95 min of rest (to the next 10-minute mark);
     every hour worked beyond the first 60 of a stint adds half an hour of sleep debt, rest beyond the 95

@@ -64,7 +64,8 @@ class Duty:
         self.rota_t0: float | None = None
         self._rested: dict[float, list[int]] = {}  # rest ending at a minute -> who
         self.n_crews = max(units.crew, default=0) + 1
-        self._crews_t, self._crews = math.nan, [False] * self.n_crews  # `_crews_on`, for one minute
+        # `_crews_on`, worked out when asked and kept while no crew can have turned: [from, until)
+        self._crews_from, self._crews_until, self._crews = INF, -INF, [False] * self.n_crews
         by_force: dict[int, list[int]] = {}
         for u, f in enumerate(units.force):
             by_force.setdefault(f, []).append(u)
@@ -135,18 +136,25 @@ class Duty:
         return True
 
     def _crews_on(self, now: float) -> list[bool]:
-        """Which crews are on now, worked out once per minute of the clock rather than once per person."""
-        if now != self._crews_t:
-            self._crews_t = now
-            self._crews = [self._crew_on(c, now) for c in range(self.n_crews)]
+        """Which crews are on now, worked out once until the next change of either crew rather than once
+        per person (kept to a microsecond short of the change, far beyond the rounding of the clock)."""
+        if not self._crews_from <= now < self._crews_until:
+            on, margin = [], INF
+            for c in range(self.n_crews):
+                on_now, left = self._crew_on(c, now)
+                on.append(on_now)
+                margin = min(margin, left)
+            self._crews, self._crews_from, self._crews_until = on, now, now + margin - 1e-6
         return self._crews
 
-    def _crew_on(self, crew: int, now: float) -> bool:
+    def _crew_on(self, crew: int, now: float) -> tuple[bool, float]:
+        """Whether the crew is on now, and the minutes until that changes."""
         s = self.sc.shifts
         t = now - (self.rota_t0 or 0.0) - crew * s.on_min
         if t < 0:
-            return False
-        return t % (s.on_min + s.off_min) < s.on_min
+            return False, -t
+        phase = t % (s.on_min + s.off_min)
+        return (True, s.on_min - phase) if phase < s.on_min else (False, s.on_min + s.off_min - phase)
 
     def refresh(self, units: list[int]) -> list[int]:
         """Bring on duty the units now wanted and take off the idle ones no longer wanted (the busy ones go
@@ -188,7 +196,7 @@ class Duty:
         sc, pool, now = self.sc, self.pool, self.eng.now
         if new == 0:
             self.rota_t0 = None
-            self._crews_t = math.nan
+            self._crews_until = -INF
             self.called = list(self.peace_on)
             self.tired = [False] * len(self.tired)
             self.debt = [0.0] * len(self.debt)
@@ -215,7 +223,7 @@ class Duty:
                 gone.append(u)
         if old == 0:
             self.rota_t0 = now if sc.shifts.enabled else None
-            self._crews_t = math.nan
+            self._crews_until = -INF
             if sc.shifts.enabled:
                 self._rota(self.switch.epoch)
             everyone = list(range(len(pool.on)))
@@ -229,6 +237,10 @@ class Duty:
         """Called-up people reach their base: those still wanted come on duty."""
         if epoch == self.switch.epoch:
             self._stints(self.refresh(units), self.eng.now)
+
+    def restored(self, units: list[int]) -> None:
+        """People available again after a drill's disruption: those wanted come on and start a stint."""
+        self._stints(self.refresh(units), self.eng.now)
 
     # ---------------------------------------------------------------- rota and rest
 

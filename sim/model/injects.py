@@ -163,10 +163,8 @@ class Disruptions:
         now = self.eng.now
         if d.kind == "unavailable":
             self.eng.note("available_again", d.label, len(units))
-            pool = self.dispatcher.pool
-            for u in units:
-                if pool.blocked[u] <= now and not pool.on[u] and pool.due[u] <= now:
-                    self.dispatcher.unit_on(u, self.switch.epoch)
+            # back on duty only those the duty plan wants now: not a crew off shift, nor someone resting
+            self.dispatcher.duty.restored([u for u in units if self.dispatcher.pool.blocked[u] <= now])
             return
         if d.kind == "road_closed":
             tr = self.travel
