@@ -107,6 +107,23 @@ def test_fatigue_rest_and_sleep_debt_shorten_the_stints(write_scenario):
         (450.0, "on_duty", [0]), (515.0, "off_duty", [0]), (610.0, "on_duty", [0]), (670.0, "off_duty", [0])]
 
 
+def test_a_stint_past_the_end_of_its_shift_still_tires(write_scenario):
+    """One person of a 100-on, 150-off rota, in place at 40, at most 120 min on, then 200 of rest. An
+    incident keeps her busy past her crew's end of shift (100) and past her longest stint (160): she is
+    tired at 160, goes off when done, and rests to 390, so she misses her crew's turn at 250 (and is not
+    wanted at 390, her crew being off 350..500): next on at 500. Without the check at 160 she would be
+    back at 250."""
+    sc = squads(1, 1, 600)
+    sc["shifts"] = {"enabled": True, "on_min": 100, "off_min": 150}
+    sc["fatigue"] = {"onset_min": 60, "slowdown_per_hour": 0, "max_on_min": 120, "rest_min": 200,
+                     "debt_per_hour": 0}
+    sc["incidents"]["classes"]["complex"]["forces"] = ["agency_team"]
+    res = run(write_scenario, sc, "85,A,complex,minor,1,90\n")
+    done = float(res.incidents["closed_min"][0])
+    assert 160 < done < 190
+    assert duty_changes(res) == [(40.0, "on_duty", [0]), (done, "off_duty", [0]), (500.0, "on_duty", [0])]
+
+
 def test_work_slows_late_in_a_stint(write_scenario):
     """The agency person, on duty from 40, slows down by half for every hour of a stint beyond its first
     60 min: she reaches an incident at A at 160 (ready at 155, 5 min from the district centre), one hour

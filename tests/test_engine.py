@@ -88,3 +88,16 @@ def test_step_fires_one_entry_at_a_time_and_says_when_nothing_is_left():
         eng.step()
     with pytest.raises(TypeError, match="number of minutes"):
         eng.run(until=eng.event())
+
+
+def test_at_time_fires_at_exactly_that_minute_and_refuses_the_past():
+    """`at_time` is for a minute worked out earlier (since + after): no addition to now that could round."""
+    eng = Engine()
+    seen: list[float] = []
+    now, due = 47.7153728586095, 4447.5990131131175
+    assert now + (due - now) != due  # what `at(due - now)` would give
+    eng.at(now, lambda: eng.at_time(due, lambda: seen.append(eng.now)))
+    eng.run()
+    assert seen == [due] and eng.n_events == 2
+    with pytest.raises(ValueError, match="before now"):
+        eng.at_time(0.5, lambda: None)

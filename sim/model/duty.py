@@ -62,6 +62,10 @@ class Duty:
         self.slowing = sc.fatigue.slowdown_per_hour > 0  # `speed` can be below 1
         self.on_post: Callable[[int], None] | None = None  # the tasks: a tired holder leaves a post
         self.rota_t0: float | None = None
+        self._turns: list[float] = []  # the minutes of the changes of shift, and how many have come
+        self._turned = 0
+        # fatigue checks put off to the next change of shift: (minute due, group, stint start, epoch)
+        self._pending: list[tuple[float, list[int], float, int]] = []
         self._rested: dict[float, list[int]] = {}  # rest ending at a minute -> who
         self.n_crews = max(units.crew, default=0) + 1
         # `_crews_on`, worked out when asked and kept while no crew can have turned: [from, until)
@@ -255,6 +259,8 @@ class Duty:
             times.update(t for t in (j * cycle, j * cycle + s.on_min, j * cycle + 2 * s.on_min) if 0 < t < left)
             j += 1
         units = [u for u, on in enumerate(self.shift_unit) if on]
+        now = self.eng.now
+        self._turns, self._turned, self._pending = [now + t for t in sorted(times)], 0, []
         for t in sorted(times):
             self.eng.at(t, self._turn, units, epoch)
 
@@ -263,6 +269,7 @@ class Duty:
         `refresh(units)`, with the crew's turn worked out once per crew rather than once per person."""
         if epoch != self.switch.epoch:
             return
+        self._turned += 1
         now, pool, crew = self.eng.now, self.pool, self.crew
         crew_on = self._crews_on(now)
         on, free, blocked, rest, tired = pool.on, pool.is_free, pool.blocked, self.rest_until, self.tired
@@ -276,6 +283,24 @@ class Duty:
             elif on[u] and free[u]:
                 go.append(u)
         self._stints(self._swap(come, go), now)
+        if self._pending:
+            self._due_checks(epoch)
+
+    def _due_checks(self, epoch: int) -> None:
+        """The fatigue checks put off to this change of shift: those whose people all went off (their
+        stint over) are dropped, those due before the next change are scheduled, the rest wait for it."""
+        on, on_since = self.pool.on, self.on_since
+        nxt = self._turns[self._turned] if self._turned < len(self._turns) else INF
+        keep = []
+        for item in self._pending:
+            due, group, since, ep = item
+            if ep != epoch or not any(on[u] and on_since[u] == since for u in group):
+                continue
+            if due > nxt:
+                keep.append(item)
+            else:
+                self.eng.at_time(due, self._tire, group, since, ep)
+        self._pending = keep
 
     def _stints(self, units: list[int], now: float) -> None:
         """A stint starts for these units now: fatigue counts from here, rest beyond `rest_min` repays sleep
@@ -297,8 +322,15 @@ class Duty:
             if fatigue[u]:
                 after = longest - debt[u]
                 due.setdefault(after if after > 60.0 else 60.0, []).append(u)
+        # a check due after the next change of shift, for people of the rota only, waits for that change:
+        # most of them go off there (their stint over) and the check is dropped
+        nxt = self._turns[self._turned] if self.rota_t0 is not None and self._turned < len(self._turns) else INF
+        shift, epoch = self.shift_unit, self.switch.epoch
         for after, group in due.items():
-            self.eng.at(after, self._tire, group, now, self.switch.epoch)
+            if now + after > nxt and all(shift[u] for u in group):
+                self._pending.append((now + after, group, now, epoch))
+            else:
+                self.eng.at(after, self._tire, group, now, epoch)
 
     def _tire(self, units: list[int], since: float, epoch: int) -> None:
         if epoch != self.switch.epoch:

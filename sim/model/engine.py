@@ -90,6 +90,14 @@ class Engine(simpy.Environment):
         self.n_events += 1
         heappush(self._queue, (self.now + delay, NORMAL, next(self._eid), fn, args))  # type: ignore[misc]
 
+    def at_time(self, t: float, fn: Callable[..., None], *args: Any) -> None:
+        """Run fn(*args) at minute t (not before now): for an event worked out earlier and scheduled late,
+        at exactly the minute it was due."""
+        if t < self.now:
+            raise ValueError(f"time {t} is before now ({self.now})")
+        self.n_events += 1
+        heappush(self._queue, (t, NORMAL, next(self._eid), fn, args))  # type: ignore[misc]
+
     def run(self, until: SimTime | Event | None = None) -> None:
         """Fire what is due before `until` (a number of minutes; events at `until` itself wait, as with
         `Environment.run`), then stand at `until`."""
