@@ -62,6 +62,7 @@ class Duty:
         self.slowing = sc.fatigue.slowdown_per_hour > 0  # `speed` can be below 1
         self.on_post: Callable[[int], None] | None = None  # the tasks: a tired holder leaves a post
         self.rota_t0: float | None = None
+        self._crew_units: list[list[int]] = []  # the rota's people of each crew
         self._turns: list[float] = []  # the minutes of the changes of shift, and how many have come
         self._turned = 0
         # fatigue checks put off to the next change of shift: (minute due, group, stint start, epoch)
@@ -259,29 +260,38 @@ class Duty:
             times.update(t for t in (j * cycle, j * cycle + s.on_min, j * cycle + 2 * s.on_min) if 0 < t < left)
             j += 1
         units = [u for u, on in enumerate(self.shift_unit) if on]
+        self._crew_units = [[u for u in units if self.crew[u] == c] for c in range(self.n_crews)]
         now = self.eng.now
         self._turns, self._turned, self._pending = [now + t for t in sorted(times)], 0, []
         for t in sorted(times):
-            self.eng.at(t, self._turn, units, epoch)
+            self.eng.at(t, self._turn, epoch)
 
-    def _turn(self, units: list[int], epoch: int) -> None:
+    def _turn(self, epoch: int) -> None:
         """A change of shift: crews going off leave when done, crews coming on start a stint. The same as
         `refresh(units)`, with the crew's turn worked out once per crew rather than once per person."""
         if epoch != self.switch.epoch:
             return
         self._turned += 1
-        now, pool, crew = self.eng.now, self.pool, self.crew
+        now, pool = self.eng.now, self.pool
         crew_on = self._crews_on(now)
         on, free, blocked, rest, tired = pool.on, pool.is_free, pool.blocked, self.rest_until, self.tired
         called, due = self.called, pool.due
-        come, go = [], []
-        for u in units:
-            if crew_on[crew[u]] and called[u] and due[u] <= now and blocked[u] <= now and rest[u] <= now \
-                    and not tired[u]:
-                if not on[u]:
-                    come.append(u)
-            elif on[u] and free[u]:
-                go.append(u)
+        comes, goes = [], []
+        for c, members in enumerate(self._crew_units):
+            if not crew_on[c]:  # the crew's idle people go off (the busy ones when done)
+                goes.append([u for u in members if on[u] and free[u]])
+                continue
+            come, go = [], []
+            for u in members:
+                if called[u] and due[u] <= now and blocked[u] <= now and rest[u] <= now and not tired[u]:
+                    if not on[u]:
+                        come.append(u)
+                elif on[u] and free[u]:
+                    go.append(u)
+            comes.append(come)
+            goes.append(go)
+        # in unit order, as one pass over everyone would have them (the crews are interleaved)
+        come, go = _merged(comes), _merged(goes)
         self._stints(self._swap(come, go), now)
         if self._pending:
             self._due_checks(epoch)
@@ -381,3 +391,10 @@ class Duty:
         if epoch == self.switch.epoch:
             self._stints(self.refresh(units), self.eng.now)
 
+
+def _merged(parts: list[list[int]]) -> list[int]:
+    """Sorted lists of unit numbers as one sorted list."""
+    full = [p for p in parts if p]
+    if len(full) <= 1:
+        return full[0] if full else []
+    return sorted([u for p in full for u in p])

@@ -6,6 +6,8 @@ Who should be on duty, and when, is `sim.model.duty`'s question; this answers wh
 
 from __future__ import annotations
 
+from collections import Counter
+
 from sim.model.duty import Duty
 from sim.model.engine import Engine
 from sim.model.pool import ResponderPool
@@ -46,17 +48,16 @@ class OnDuty:
         pool, now = self.pool, self.eng.now
         if epoch != self.switch.epoch:
             return []
-        came = [u for u in units if not pool.on[u] and pool.blocked[u] <= now]
-        counts: dict[int, int] = {}
-        log = self.eng.log
+        on, blocked, loc, home = pool.on, pool.blocked, pool.loc, pool.home
+        came = [u for u in units if not on[u] and blocked[u] <= now]
         for u in came:
-            pool.on[u] = True
-            pool.loc[u] = pool.home[u]
-            f = pool.force[u]
-            counts[f] = counts.get(f, 0) + 1
-            if log is not None:
-                self.eng.note("on_duty", FORCES[f], u, self.loc_name(pool.home[u]))
-        for f, k in counts.items():
+            on[u] = True
+            loc[u] = home[u]
+        log = self.eng.log
+        if log is not None:
+            for u in came:
+                self.eng.note("on_duty", FORCES[pool.force[u]], u, self.loc_name(home[u]))
+        for f, k in _per_force(pool.force, came).items():
             self.mob.append((now, f, k))
         k = 0
         while k < len(came) and self.waiting.n:  # while jobs wait, each takes one or joins the pool
@@ -69,18 +70,16 @@ class OnDuty:
     def units_off(self, units: list[int]) -> None:
         """Several idle units go off duty at once."""
         pool, now = self.pool, self.eng.now
-        counts: dict[int, int] = {}
-        log = self.eng.log
         pool.park_all(units)
+        on, token = pool.on, self.free_token
         for u in units:
-            pool.on[u] = False
-            self.free_token[u] += 1
-            f = pool.force[u]
-            counts[f] = counts.get(f, 0) + 1
-            if log is not None:
-                self.eng.note("off_duty", FORCES[f], u)
+            on[u] = False
+            token[u] += 1
+        if self.eng.log is not None:
+            for u in units:
+                self.eng.note("off_duty", FORCES[pool.force[u]], u)
         self.duty.went_off_all(units)
-        for f, k in counts.items():
+        for f, k in _per_force(pool.force, units).items():
             self.mob.append((now, f, -k))
 
     def unit_off(self, u: int) -> None:
@@ -98,3 +97,15 @@ class OnDuty:
         if loc < t.n_grids:
             return t.grid_ids[loc]
         return t.town_ids[loc - t.n_grids] + " command post" if loc < t.district_loc else "district centre"
+
+
+def _per_force(force: list[int], units: list[int]) -> dict[int, int]:
+    """How many of the units are of each force, forces in the order they first come (a `Counter` for a
+    crew, a plain count for the few called up at once, where building one would cost more)."""
+    if len(units) > 32:
+        return Counter(map(force.__getitem__, units))
+    counts: dict[int, int] = {}
+    for u in units:
+        f = force[u]
+        counts[f] = counts.get(f, 0) + 1
+    return counts

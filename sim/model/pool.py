@@ -139,48 +139,56 @@ class ResponderPool:
 
     def put_all(self, units: list[int]) -> None:
         """`put` for several units (a crew coming on duty), each index given its members in one call."""
-        is_free, free_units, town, free_town, force, loc = (self.is_free, self.free_units, self.town,
-                                                            self.free_town, self.force, self.loc)
+        is_free, town, free_town, force, loc = self.is_free, self.town, self.free_town, self.force, self.loc
         batches: dict[tuple[int, int], list[int]] = {}
         for u in units:
             is_free[u] = True
-            free_units.add(u)
-            free_town[town[u]] += 1
-            batches.setdefault((force[u], town[u]), []).append(u)
+            key = (force[u], town[u])
+            ms = batches.get(key)
+            if ms is None:
+                batches[key] = [u]
+            else:
+                ms.append(u)
+        self.free_units.update(units)
         self.n_free += len(units)
         for (f, t), ms in batches.items():
+            free_town[t] += len(ms)
             sites = [loc[u] for u in ms]
             for idx in self._indexes(f, t):
                 idx.add_all(ms, sites)
+            if f == self.spot_force:
+                for u, site in zip(ms, sites):
+                    self.spot.setdefault(site, set()).add(u)
         if self.idle is not None:
             for u in units:
                 self._stamp(u)
-        for u in units:
-            if force[u] == self.spot_force:
-                self.spot.setdefault(loc[u], set()).add(u)
 
     def park_all(self, units: list[int]) -> None:
         """`take` for several units going off duty (a crew at the end of its shift), each index in one call;
         their places in the indexes are kept (parked) for their return."""
-        is_free, free_units, town, free_town, force = (self.is_free, self.free_units, self.town, self.free_town,
-                                                       self.force)
+        is_free, town, free_town, force = self.is_free, self.town, self.free_town, self.force
         batches: dict[tuple[int, int], list[int]] = {}
         taken = [u for u in units if is_free[u]]
         for u in taken:
             is_free[u] = False
-            free_units.discard(u)
-            free_town[town[u]] -= 1
-            batches.setdefault((force[u], town[u]), []).append(u)
+            key = (force[u], town[u])
+            ms = batches.get(key)
+            if ms is None:
+                batches[key] = [u]
+            else:
+                ms.append(u)
+        self.free_units.difference_update(taken)
         self.n_free -= len(taken)
         for (f, t), ms in batches.items():
+            free_town[t] -= len(ms)
             for idx in self._indexes(f, t):
                 idx.park_all(ms)
+            if f == self.spot_force:
+                for u in ms:
+                    self.spot[self.loc[u]].discard(u)
         if self.idle is not None:
             for u in taken:
                 self._unstamp(u)
-        for u in taken:
-            if force[u] == self.spot_force:
-                self.spot[self.loc[u]].discard(u)
 
     def _indexes(self, f: int, t: int) -> list[SpatialIndex]:
         """The live indexes a unit of force f and town t sits in."""

@@ -82,10 +82,15 @@ class SpatialIndex:
 
     def add_all(self, ms: list[int], sites: list[int]) -> None:
         """`add` for several members (a crew coming on): those parked where they are only lose the flag."""
-        parked, site_of = self.parked, self.site_of
+        parked, site_of, parked_at = self.parked, self.site_of, self.parked_at
         for m, site in zip(ms, sites):
-            if m in parked and site_of[m] == site:
-                self._unpark(m)
+            if m in parked and site_of[m] == site:  # `_unpark`, written out: a crew is thousands of them
+                parked.discard(m)
+                left = parked_at[site] - 1
+                if left:
+                    parked_at[site] = left
+                else:
+                    del parked_at[site]
             else:
                 self.add(m, site)
 
