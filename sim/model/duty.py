@@ -317,6 +317,10 @@ class Duty:
         debt, and rest falls due after max_on (less the debt still owed)."""
         fa = self.sc.fatigue
         rest, off_since, debt, on_since = fa.rest_min, self.off_since, self.debt, self.on_since
+        checks = fa.max_on_min is not None and self.switch.phase != PEACE
+        longest, fatigue, shift = fa.max_on_min or 0.0, self.fatigue_unit, self.shift_unit
+        due: dict[float, list[int]] = {}
+        mixed: set[float] = set()  # checks with anyone not of the rota
         for u in units:
             off = off_since[u]
             if off == off:  # back from time off: what it gave beyond the rest needed repays the debt
@@ -324,20 +328,25 @@ class Duty:
                 if spare > 0:
                     debt[u] = debt[u] - spare if debt[u] > spare else 0.0
             on_since[u] = now
-        if fa.max_on_min is None or self.switch.phase == PEACE:
-            return
-        due: dict[float, list[int]] = {}
-        longest, fatigue = fa.max_on_min, self.fatigue_unit
-        for u in units:
-            if fatigue[u]:
+            if checks and fatigue[u]:
                 after = longest - debt[u]
-                due.setdefault(after if after > 60.0 else 60.0, []).append(u)
+                if after < 60.0:
+                    after = 60.0
+                group = due.get(after)
+                if group is None:
+                    due[after] = [u]
+                else:
+                    group.append(u)
+                if not shift[u]:
+                    mixed.add(after)
+        if not due:
+            return
         # a check due after the next change of shift, for people of the rota only, waits for that change:
         # most of them go off there (their stint over) and the check is dropped
         nxt = self._turns[self._turned] if self.rota_t0 is not None and self._turned < len(self._turns) else INF
-        shift, epoch = self.shift_unit, self.switch.epoch
+        epoch = self.switch.epoch
         for after, group in due.items():
-            if now + after > nxt and all(shift[u] for u in group):
+            if now + after > nxt and after not in mixed:
                 self._pending.append((now + after, group, now, epoch))
             else:
                 self.eng.at(after, self._tire, group, now, epoch)

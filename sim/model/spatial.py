@@ -170,6 +170,16 @@ class SpatialIndex:
             return [m for m in members if m not in parked]
         return members
 
+    def _first_live(self, site: int, k: int) -> list[int]:
+        """The first k members of a site not parked (a crew's base holds many, half of them off duty)."""
+        parked, out = self.parked, []
+        for m in self.sites[site]:
+            if m not in parked:
+                out.append(m)
+                if len(out) == k:
+                    break
+        return out
+
 
 def nearest_in(indexes: list[SpatialIndex], loc: int, k: int) -> list[tuple[float, int]]:
     """The k smallest (travel minutes, member) from a location over several indexes of one layout (the
@@ -257,7 +267,7 @@ def _take(idxs: list[SpatialIndex], found: list[tuple[float, int, int]], k: int)
             if t > t0:
                 break
             ix = idxs[j]
-            m = ix._live(site)[0] if site in ix.parked_at else ix.sites[site][0]
+            m = ix._first_live(site, 1)[0] if site in ix.parked_at else ix.sites[site][0]
             if best < 0 or m < best:
                 best = m
         return [(t0, best)]
@@ -266,7 +276,7 @@ def _take(idxs: list[SpatialIndex], found: list[tuple[float, int, int]], k: int)
         if len(out) >= k and t > out[k - 1][0]:
             break
         ix = idxs[j]
-        members = ix._live(site) if site in ix.parked_at else ix.sites[site]
+        members = ix._first_live(site, k) if site in ix.parked_at else ix.sites[site]
         out.extend((t, m) for m in members[:k])
         if len(out) >= k:
             out.sort()
