@@ -297,17 +297,21 @@ class Duty:
             self._due_checks(epoch)
 
     def _due_checks(self, epoch: int) -> None:
-        """The fatigue checks put off to this change of shift: those whose people all went off (their
-        stint over) are dropped, those due before the next change are scheduled, the rest wait for it."""
+        """The fatigue checks put off to this change of shift, for those of their people still on in the
+        same stint: dropped if none is, scheduled if due before the next change, else left for it."""
         on, on_since = self.pool.on, self.on_since
         nxt = self._turns[self._turned] if self._turned < len(self._turns) else INF
         keep = []
-        for item in self._pending:
-            due, group, since, ep = item
-            if ep != epoch or not any(on[u] and on_since[u] == since for u in group):
+        for due, group, since, ep in self._pending:
+            if ep != epoch:
+                continue
+            # only those still on in this stint (busy past their crew's turn): for the others, gone off,
+            # the check would be a no-op, and their group is the crew (thousands of people)
+            group = [u for u in group if on[u] and on_since[u] == since]
+            if not group:
                 continue
             if due > nxt:
-                keep.append(item)
+                keep.append((due, group, since, ep))
             else:
                 self.eng.at_time(due, self._tire, group, since, ep)
         self._pending = keep
