@@ -227,3 +227,15 @@ def test_a_resident_team_member_is_stood_down_by_a_lower_level_whatever_her_days
         res = run_drill(build_model(loaded.scenario), loaded.drill)
         on = [(t, what) for t, what, _ in duty_changes(res)]
         assert on[:2] == [(round(540 + recall, 6), "on_duty"), (840.0, "off_duty")], (days, on)
+
+
+def test_a_rota_counts_its_shifts_from_the_activation(write_scenario):
+    """The rota of the test above, activated at 30 instead of 0 (squads in place at 70): crew 0 on
+    30..130 and 280..380, crew 1 on 130..230 and 380..480."""
+    sc = squads(10, 5, 400, scheduled_min=30)
+    sc["shifts"] = {"enabled": True, "on_min": 100, "off_min": 150}
+    res = run(write_scenario, sc)
+    c0, c1 = [0, 1, 2, 3, 4], [5, 6, 7, 8, 9]
+    assert duty_changes(res) == [
+        (70.0, "on_duty", c0), (130.0, "off_duty", c0), (130.0, "on_duty", c1), (230.0, "off_duty", c1),
+        (280.0, "on_duty", c0), (380.0, "off_duty", c0), (380.0, "on_duty", c1)]

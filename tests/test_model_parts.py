@@ -249,3 +249,20 @@ def test_a_pools_answer_is_the_nearest_of_every_force_of_the_group():
                               and (town is None or pool.town[u] in (town, -1)))
                 pool.set_scope(town is not None)
                 assert pool.nearest(g, town, grid, 4) == [u for _, u in want[:4]], (g, town, grid)
+
+
+def test_the_edge_of_a_search_is_never_beyond_a_place_outside_it():
+    """A search stops when its k-th best is nearer than the edge of the square of cells it has looked in;
+    the edge must therefore be no farther than any place outside that square, on every side."""
+    rng = random.Random(5)
+    xs = [rng.uniform(0, 8) for _ in range(300)]
+    ys = [rng.uniform(0, 5) for _ in range(300)]
+    geo = Geometry(xs, ys, 300, setup=0.0, per_km=1.0)
+    assert geo.nx > 6 and geo.ny > 6
+    for loc in rng.sample(range(300), 60):
+        for r in range(4):
+            edge = geo.edge(loc, r)
+            outside = [s for s in range(300)
+                       if abs(geo.ix[s] - geo.ix[loc]) > r or abs(geo.iy[s] - geo.iy[loc]) > r]
+            nearest = min(math.hypot(xs[s] - xs[loc], ys[s] - ys[loc]) for s in outside)
+            assert edge <= nearest + 1e-12, (loc, r)
