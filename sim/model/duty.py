@@ -4,8 +4,8 @@ hours of each force.
 - **Call-up**: at each level the first `share` of each force's call-up roster (by each person's own rank
   draw; whole squads for agencies) is called, each after their own delay; a higher level calls more, a
   lower one stands down the rest (at once if idle, else when done).
-- **Rota** (`shifts`): after activation each force of the rota is in two crews, on and off in turn; crew 0
-  starts on, crew 1 after the first shift.
+- **Rota** (`shifts`, `sim.model.rota`): after activation each force of the rota is in two crews, on and
+  off in turn; crew 0 starts on, crew 1 after the first shift.
 - **Fatigue** (`fatigue`): a person called up for the emergency works slower by `slowdown_per_hour` for
   every hour of a stint beyond `onset_min`, and after `max_on_min` on duty must rest `rest_min` (when done
   with the job in hand; a post they leave at once, relieved or not). Rest ends on the next 10-minute mark,
@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from sim.model.engine import Engine
 from sim.model.forces import Units
 from sim.model.pool import ResponderPool
+from sim.model.rota import Rota
 from sim.model.switch import PEACE, Switch, level_rules
 from sim.scenario.operations import WEEKDAYS, clock_minutes
 from sim.scenario.schema import FORCES, Scenario
@@ -39,7 +40,7 @@ REST_STEP = 10.0
 RESIDENT = FORCES.index("resident_team")
 
 
-class Duty:
+class Duty(Rota):
     def __init__(self, eng: Engine, sc: Scenario, units: Units, pool: ResponderPool, switch: Switch):
         self.eng, self.sc, self.pool, self.switch = eng, sc, pool, switch
         n = len(units)
@@ -140,27 +141,6 @@ class Duty:
             return self._crews_on(now)[self.crew[u]]
         return True
 
-    def _crews_on(self, now: float) -> list[bool]:
-        """Which crews are on now, worked out once until the next change of either crew rather than once
-        per person (kept to a microsecond short of the change, far beyond the rounding of the clock)."""
-        if not self._crews_from <= now < self._crews_until:
-            on, margin = [], INF
-            for c in range(self.n_crews):
-                on_now, left = self._crew_on(c, now)
-                on.append(on_now)
-                margin = min(margin, left)
-            self._crews, self._crews_from, self._crews_until = on, now, now + margin - 1e-6
-        return self._crews
-
-    def _crew_on(self, crew: int, now: float) -> tuple[bool, float]:
-        """Whether the crew is on now, and the minutes until that changes."""
-        s = self.sc.shifts
-        t = now - (self.rota_t0 or 0.0) - crew * s.on_min
-        if t < 0:
-            return False, -t
-        phase = t % (s.on_min + s.off_min)
-        return (True, s.on_min - phase) if phase < s.on_min else (False, s.on_min + s.off_min - phase)
-
     def refresh(self, units: list[int]) -> list[int]:
         """Bring on duty the units now wanted and take off the idle ones no longer wanted (the busy ones go
         when they are done: the desk asks `wanted` at release). Returns those that came on."""
@@ -247,74 +227,7 @@ class Duty:
         """People available again after a drill's disruption: those wanted come on and start a stint."""
         self._stints(self.refresh(units), self.eng.now)
 
-    # ---------------------------------------------------------------- rota and rest
-
-    def _rota(self, epoch: int) -> None:
-        """One event at every change of shift of either crew within the run."""
-        s, end = self.sc.shifts, self.sc.horizon_min + self.sc.drain_min
-        left = end - self.eng.now
-        cycle = s.on_min + s.off_min
-        times: set[float] = set()
-        j = 0
-        while j * cycle < left:
-            times.update(t for t in (j * cycle, j * cycle + s.on_min, j * cycle + 2 * s.on_min) if 0 < t < left)
-            j += 1
-        units = [u for u, on in enumerate(self.shift_unit) if on]
-        self._crew_units = [[u for u in units if self.crew[u] == c] for c in range(self.n_crews)]
-        now = self.eng.now
-        self._turns, self._turned, self._pending = [now + t for t in sorted(times)], 0, []
-        for t in sorted(times):
-            self.eng.at(t, self._turn, epoch)
-
-    def _turn(self, epoch: int) -> None:
-        """A change of shift: crews going off leave when done, crews coming on start a stint. The same as
-        `refresh(units)`, with the crew's turn worked out once per crew rather than once per person."""
-        if epoch != self.switch.epoch:
-            return
-        self._turned += 1
-        now, pool = self.eng.now, self.pool
-        crew_on = self._crews_on(now)
-        on, free, blocked, rest, tired = pool.on, pool.is_free, pool.blocked, self.rest_until, self.tired
-        called, due = self.called, pool.due
-        comes, goes = [], []
-        for c, members in enumerate(self._crew_units):
-            if not crew_on[c]:  # the crew's idle people go off (the busy ones when done)
-                goes.append([u for u in members if on[u] and free[u]])
-                continue
-            come, go = [], []
-            for u in members:
-                if called[u] and due[u] <= now and blocked[u] <= now and rest[u] <= now and not tired[u]:
-                    if not on[u]:
-                        come.append(u)
-                elif on[u] and free[u]:
-                    go.append(u)
-            comes.append(come)
-            goes.append(go)
-        # in unit order, as one pass over everyone would have them (the crews are interleaved)
-        come, go = _merged(comes), _merged(goes)
-        self._stints(self._swap(come, go), now)
-        if self._pending:
-            self._due_checks(epoch)
-
-    def _due_checks(self, epoch: int) -> None:
-        """The fatigue checks put off to this change of shift, for those of their people still on in the
-        same stint: dropped if none is, scheduled if due before the next change, else left for it."""
-        on, on_since = self.pool.on, self.on_since
-        nxt = self._turns[self._turned] if self._turned < len(self._turns) else INF
-        keep = []
-        for due, group, since, ep in self._pending:
-            if ep != epoch:
-                continue
-            # only those still on in this stint (busy past their crew's turn): for the others, gone off,
-            # the check would be a no-op, and their group is the crew (thousands of people)
-            group = [u for u in group if on[u] and on_since[u] == since]
-            if not group:
-                continue
-            if due > nxt:
-                keep.append((due, group, since, ep))
-            else:
-                self.eng.at_time(due, self._tire, group, since, ep)
-        self._pending = keep
+    # ---------------------------------------------------------------- stints and rest
 
     def _stints(self, units: list[int], now: float) -> None:
         """A stint starts for these units now: fatigue counts from here, rest beyond `rest_min` repays sleep
@@ -403,11 +316,3 @@ class Duty:
         units = self._rested.pop(back, [])
         if epoch == self.switch.epoch:
             self._stints(self.refresh(units), self.eng.now)
-
-
-def _merged(parts: list[list[int]]) -> list[int]:
-    """Sorted lists of unit numbers as one sorted list."""
-    full = [p for p in parts if p]
-    if len(full) <= 1:
-        return full[0] if full else []
-    return sorted([u for p in full for u in p])
