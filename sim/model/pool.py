@@ -46,7 +46,7 @@ class ResponderPool:
         self.unit_groups = [by_force[f] for f in units.force]
         # the indexes are per atom, not per group: forces that are in the same groups share one, so a unit
         # sits in one index whatever the number of groups it serves (a change of shift or a job moves it
-        # once), and a group's query merges the answers of its atoms
+        # once), and a group's query searches its atoms' indexes together
         atoms: dict[tuple[int, ...], list[int]] = {}
         for f in range(n_forces):
             if by_force[f]:
