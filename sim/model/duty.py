@@ -260,7 +260,7 @@ class Duty(Rota):
             return
         # a check due after the next change of shift, for people of the rota only, waits for that change:
         # most of them go off there (their stint over) and the check is dropped
-        nxt = self._turns[self._turned] if self.rota_t0 is not None and self._turned < len(self._turns) else INF
+        nxt = self._next_turn()
         epoch = self.switch.epoch
         for after, group in due.items():
             if now + after > nxt and after not in mixed:

@@ -139,16 +139,8 @@ class ResponderPool:
 
     def put_all(self, units: list[int]) -> None:
         """`put` for several units (a crew coming on duty), each index given its members in one call."""
-        is_free, town, free_town, force, loc = self.is_free, self.town, self.free_town, self.force, self.loc
-        batches: dict[tuple[int, int], list[int]] = {}
-        for u in units:
-            is_free[u] = True
-            key = (force[u], town[u])
-            ms = batches.get(key)
-            if ms is None:
-                batches[key] = [u]
-            else:
-                ms.append(u)
+        free_town, loc = self.free_town, self.loc
+        batches = self._batches(units, True)
         self.free_units.update(units)
         self.n_free += len(units)
         for (f, t), ms in batches.items():
@@ -166,17 +158,9 @@ class ResponderPool:
     def park_all(self, units: list[int]) -> None:
         """`take` for several units going off duty (a crew at the end of its shift), each index in one call;
         their places in the indexes are kept (parked) for their return."""
-        is_free, town, free_town, force = self.is_free, self.town, self.free_town, self.force
-        batches: dict[tuple[int, int], list[int]] = {}
+        free_town, is_free = self.free_town, self.is_free
         taken = [u for u in units if is_free[u]]
-        for u in taken:
-            is_free[u] = False
-            key = (force[u], town[u])
-            ms = batches.get(key)
-            if ms is None:
-                batches[key] = [u]
-            else:
-                ms.append(u)
+        batches = self._batches(taken, False)
         self.free_units.difference_update(taken)
         self.n_free -= len(taken)
         for (f, t), ms in batches.items():
@@ -189,6 +173,21 @@ class ResponderPool:
         if self.idle is not None:
             for u in taken:
                 self._unstamp(u)
+
+    def _batches(self, units: list[int], free: bool) -> dict[tuple[int, int], list[int]]:
+        """Mark the units free (or not) and group them by force and town, each group in unit order: the
+        batches `put_all` and `park_all` hand to the indexes."""
+        is_free, town, force = self.is_free, self.town, self.force
+        batches: dict[tuple[int, int], list[int]] = {}
+        for u in units:
+            is_free[u] = free
+            key = (force[u], town[u])
+            ms = batches.get(key)
+            if ms is None:
+                batches[key] = [u]
+            else:
+                ms.append(u)
+        return batches
 
     def _indexes(self, f: int, t: int) -> list[SpatialIndex]:
         """The live indexes a unit of force f and town t sits in."""

@@ -81,10 +81,16 @@ class Rota:
             j += 1
         units = [u for u, on in enumerate(self.shift_unit) if on]
         self._crew_units = [[u for u in units if self.crew[u] == c] for c in range(self.n_crews)]
-        now = self.eng.now
-        self._turns, self._turned, self._pending = [now + t for t in sorted(times)], 0, []
-        for t in sorted(times):
+        now, delays = self.eng.now, sorted(times)
+        self._turns, self._turned, self._pending = [now + t for t in delays], 0, []
+        for t in delays:
             self.eng.at(t, self._turn, epoch)
+
+    def _next_turn(self) -> float:
+        """The minute of the next change of shift not yet come (inf: none, or no rota running)."""
+        if self.rota_t0 is None or self._turned >= len(self._turns):
+            return INF
+        return self._turns[self._turned]
 
     def _turn(self, epoch: int) -> None:
         """A change of shift: crews going off leave when done, crews coming on start a stint. The same as
@@ -120,7 +126,7 @@ class Rota:
         """The fatigue checks put off to this change of shift, for those of their people still on in the
         same stint: dropped if none is, scheduled if due before the next change, else left for it."""
         on, on_since = self.pool.on, self.on_since
-        nxt = self._turns[self._turned] if self._turned < len(self._turns) else INF
+        nxt = self._next_turn()
         keep = []
         for due, group, since, ep in self._pending:
             if ep != epoch:
