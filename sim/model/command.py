@@ -89,8 +89,7 @@ class TownCommand:
         old = pool.town[u]
         post = self.terr.town_loc(t)
         trip = self.rules.delay_min + self.travel.between(pool.loc[u], post)
-        pool.town[u] = t
-        pool.home[u] = post
+        pool.rebase(u, t, post)
         self.moving[u] = desk.free_token[u]
         self.moves.append((self.eng.now, u, old, t))
         self.eng.note("transferred", FORCES[pool.force[u]], u, self.terr.town_ids[old], self.terr.town_ids[t])

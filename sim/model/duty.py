@@ -24,6 +24,8 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from sim.model.engine import Engine
 from sim.model.forces import Units
 from sim.model.pool import ResponderPool
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 
 INF = math.inf
 REST_STEP = 10.0
+BULK = 64  # people at once from which the sums of a stint are done in arrays
 RESIDENT = FORCES.index("resident_team")
 
 
@@ -49,9 +52,10 @@ class Duty(Rota):
         self.called = list(units.peace_on)  # wanted by the level plan
         self.rest_until = [0.0] * n
         self.tired = [False] * n
-        self.on_since = [0.0] * n
-        self.off_since = [math.nan] * n  # when the unit last went off duty in this emergency
-        self.debt = [0.0] * n  # sleep debt, minutes
+        # arrays, not lists: a change of shift works them out for a whole crew at once (`BULK`)
+        self.on_since = np.zeros(n)
+        self.off_since = np.full(n, math.nan)  # when the unit last went off duty in this emergency
+        self.debt = np.zeros(n)  # sleep debt, minutes
         self.avail = [True] * n  # peacetime hours allow
         # resident teams with days: on duty in peacetime while in the village, on their days
         self.village = [f == RESIDENT for f in units.force] if sc.forces.resident_teams.days else [False] * n
@@ -60,6 +64,8 @@ class Duty(Rota):
         self.shift_unit = [FORCES[f] in sc.shifts.forces and only for f, only in zip(units.force, units.emergency_only)]
         self.fatigue_unit = [FORCES[f] in sc.fatigue.forces and only
                              for f, only in zip(units.force, units.emergency_only)]
+        self._fatigue = np.array(self.fatigue_unit, dtype=bool)
+        self._shift = np.array(self.shift_unit, dtype=bool)
         self.slowing = sc.fatigue.slowdown_per_hour > 0  # `speed` can be below 1
         self.on_post: Callable[[int], None] | None = None  # the tasks: a tired holder leaves a post
         self.rota_t0: float | None = None
@@ -171,7 +177,7 @@ class Duty(Rota):
         fa = self.sc.fatigue
         if self.switch.phase == PEACE or not self.fatigue_unit[u] or fa.slowdown_per_hour <= 0:
             return 1.0
-        over = (self.eng.now - self.on_since[u] - max(0.0, fa.onset_min - self.debt[u])) / 60.0
+        over = (self.eng.now - float(self.on_since[u]) - max(0.0, fa.onset_min - float(self.debt[u]))) / 60.0
         return 1.0 / (1.0 + fa.slowdown_per_hour * over) if over > 0 else 1.0
 
     # ---------------------------------------------------------------- levels
@@ -184,8 +190,8 @@ class Duty(Rota):
             self._crews_until = -INF
             self.called = list(self.peace_on)
             self.tired = [False] * len(self.tired)
-            self.debt = [0.0] * len(self.debt)
-            self.off_since = [math.nan] * len(self.off_since)
+            self.debt = np.zeros(len(self.debt))
+            self.off_since = np.full(len(self.off_since), math.nan)
             self.refresh(list(range(len(self.called))))
             return
         lv = level_rules(sc, new)
@@ -233,29 +239,11 @@ class Duty(Rota):
         """A stint starts for these units now: fatigue counts from here, rest beyond `rest_min` repays sleep
         debt, and rest falls due after max_on (less the debt still owed)."""
         fa = self.sc.fatigue
-        rest, off_since, debt, on_since = fa.rest_min, self.off_since, self.debt, self.on_since
         checks = fa.max_on_min is not None and self.switch.phase != PEACE
-        longest, fatigue, shift = fa.max_on_min or 0.0, self.fatigue_unit, self.shift_unit
-        due: dict[float, list[int]] = {}
-        mixed: set[float] = set()  # checks with anyone not of the rota
-        for u in units:
-            off = off_since[u]
-            if off == off:  # back from time off: what it gave beyond the rest needed repays the debt
-                spare = now - off - rest
-                if spare > 0:
-                    debt[u] = debt[u] - spare if debt[u] > spare else 0.0
-            on_since[u] = now
-            if checks and fatigue[u]:
-                after = longest - debt[u]
-                if after < 60.0:
-                    after = 60.0
-                group = due.get(after)
-                if group is None:
-                    due[after] = [u]
-                else:
-                    group.append(u)
-                if not shift[u]:
-                    mixed.add(after)
+        if len(units) >= BULK:
+            due, mixed = self._stints_bulk(units, now, checks)
+        else:
+            due, mixed = self._stints_each(units, now, checks)
         if not due:
             return
         # a check due after the next change of shift, for people of the rota only, waits for that change:
@@ -267,6 +255,63 @@ class Duty(Rota):
                 self._pending.append((now + after, group, now, epoch))
             else:
                 self.eng.at(after, self._tire, group, now, epoch)
+
+    def _stints_each(self, units: list[int], now: float, checks: bool) -> tuple[dict[float, list[int]], set[float]]:
+        """`_stints`' sums person by person: the fatigue checks by when they fall due (first come, first),
+        and those with anyone not of the rota."""
+        fa = self.sc.fatigue
+        rest, off_since, debt, on_since = fa.rest_min, self.off_since, self.debt, self.on_since
+        longest, fatigue, shift = fa.max_on_min or 0.0, self.fatigue_unit, self.shift_unit
+        due: dict[float, list[int]] = {}
+        mixed: set[float] = set()  # checks with anyone not of the rota
+        for u in units:  # (floats read out of the arrays: their numpy scalars stay in here)
+            off = float(off_since[u])
+            if off == off:  # back from time off: what it gave beyond the rest needed repays the debt
+                spare = now - off - rest
+                if spare > 0:
+                    d = float(debt[u])
+                    debt[u] = d - spare if d > spare else 0.0
+            on_since[u] = now
+            if checks and fatigue[u]:
+                after = longest - float(debt[u])
+                if after < 60.0:
+                    after = 60.0
+                group = due.get(after)
+                if group is None:
+                    due[after] = [u]
+                else:
+                    group.append(u)
+                if not shift[u]:
+                    mixed.add(after)
+        return due, mixed
+
+    def _stints_bulk(self, units: list[int], now: float, checks: bool) -> tuple[dict[float, list[int]], set[float]]:
+        """`_stints_each` for a crew, in arrays: the same sums in the same order, so the same figures."""
+        fa = self.sc.fatigue
+        idx = np.array(units, dtype=np.intp)
+        off, d = self.off_since[idx], self.debt[idx]
+        spare = now - off - fa.rest_min  # nan for those not back from time off
+        self.debt[idx] = np.where(spare > 0, np.where(d > spare, d - spare, 0.0), d)
+        self.on_since[idx] = now
+        due: dict[float, list[int]] = {}
+        mixed: set[float] = set()
+        if not checks:
+            return due, mixed
+        tired = idx[self._fatigue[idx]]
+        after = (fa.max_on_min or 0.0) - self.debt[tired]
+        after = np.where(after < 60.0, 60.0, after)
+        values, first, which = np.unique(after, return_index=True, return_inverse=True)
+        order = np.argsort(first)  # the checks in the order their first member comes
+        members = np.argsort(which, kind="stable")  # each check's members in the order they come
+        ends = np.cumsum(np.bincount(which, minlength=len(values)))
+        outside = ~self._shift[tired]
+        for k in order.tolist():
+            take = members[ends[k - 1] if k else 0:ends[k]]
+            value = float(values[k])
+            due[value] = tired[take].tolist()
+            if outside[take].any():
+                mixed.add(value)
+        return due, mixed
 
     def _tire(self, units: list[int], since: float, epoch: int) -> None:
         if epoch != self.switch.epoch:
@@ -283,15 +328,25 @@ class Duty(Rota):
 
     def went_off_all(self, units: list[int]) -> None:
         """`went_off` for several units at once (a crew at the end of its shift)."""
-        if self.switch.phase != PEACE:
+        if self.switch.phase != PEACE and len(units) >= BULK:
+            fa, now = self.sc.fatigue, self.eng.now
+            idx = np.array(units, dtype=np.intp)
+            idx = idx[self._fatigue[idx]]
+            d = self.debt[idx]
+            late = fa.onset_min - d
+            beyond = now - self.on_since[idx] - np.where(late > 0.0, late, 0.0)
+            self.debt[idx] = d + fa.debt_per_hour * np.where(beyond > 0.0, beyond, 0.0)
+            self.off_since[idx] = now
+        elif self.switch.phase != PEACE:
             fa, now = self.sc.fatigue, self.eng.now
             onset, per_hour = fa.onset_min, fa.debt_per_hour
             fatigue, on_since, debt, off_since = self.fatigue_unit, self.on_since, self.debt, self.off_since
             for u in units:
                 if fatigue[u]:
-                    late = onset - debt[u]
-                    beyond = now - on_since[u] - (late if late > 0.0 else 0.0)
-                    debt[u] += per_hour * (beyond if beyond > 0.0 else 0.0)
+                    d = float(debt[u])
+                    late = onset - d
+                    beyond = now - float(on_since[u]) - (late if late > 0.0 else 0.0)
+                    debt[u] = d + per_hour * (beyond if beyond > 0.0 else 0.0)
                     off_since[u] = now
         tired = self.tired
         for u in units:

@@ -44,12 +44,13 @@ class OnDuty:
         self.unit_free(u)
 
     def units_on(self, units: list[int], epoch: int) -> list[int]:
-        """Several units come on duty at once (a shift, people back from rest): those that could."""
+        """Several units come on duty at once (a shift, people back from rest), each off duty and available
+        (wanted, `Duty.refresh`): those that came on (none if the epoch is over)."""
         pool, now = self.pool, self.eng.now
         if epoch != self.switch.epoch:
             return []
-        on, blocked, loc, home = pool.on, pool.blocked, pool.loc, pool.home
-        came = [u for u in units if not on[u] and blocked[u] <= now]
+        on, loc, home = pool.on, pool.loc, pool.home
+        came = units
         for u in came:
             on[u] = True
             loc[u] = home[u]

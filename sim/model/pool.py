@@ -83,6 +83,8 @@ class ResponderPool:
         self.n_free = 0
         self.free_units: set[int] = set()
         self.free_town = [0] * (n_towns + 1)  # free units per town, the last for the district's own
+        # force and town in one number, the batches' key: town n_towns for the district's own (town -1)
+        self.key_of = [f * (n_towns + 1) + (t if t >= 0 else n_towns) for f, t in zip(units.force, units.town)]
         # only the indexes of the scope in force are kept, the per-town ones while towns command and the
         # district's otherwise (`set_scope`): each query needs just one of them
         self.towns_live = town_scope
@@ -99,6 +101,12 @@ class ResponderPool:
             self.by_town[a] = [SpatialIndex(i.geo) for i in self.by_town[a]]
         for u in sorted(self.free_units):
             self._index(u)
+
+    def rebase(self, u: int, town: int, home: int) -> None:
+        """A unit not free moves to another town's command, based at `home` there."""
+        assert not self.is_free[u]
+        self.town[u], self.home[u] = town, home
+        self.key_of[u] = self.force[u] * (self.n_towns + 1) + (town if town >= 0 else self.n_towns)
 
     # ---------------------------------------------------------------- acquire and release
 
@@ -139,16 +147,16 @@ class ResponderPool:
 
     def put_all(self, units: list[int]) -> None:
         """`put` for several units (a crew coming on duty), each index given its members in one call."""
-        free_town, loc = self.free_town, self.loc
+        free_town, loc, per = self.free_town, self.loc, self.n_towns + 1
         batches = self._batches(units, True)
         self.free_units.update(units)
         self.n_free += len(units)
-        for (f, t), ms in batches.items():
-            free_town[t] += len(ms)
+        for key, ms in batches.items():
+            free_town[key % per] += len(ms)
             sites = [loc[u] for u in ms]
-            for idx in self._indexes(f, t):
+            for idx in self._indexes(key):
                 idx.add_all(ms, sites)
-            if f == self.spot_force:
+            if key // per == self.spot_force:
                 for u, site in zip(ms, sites):
                     self.spot.setdefault(site, set()).add(u)
         if self.idle is not None:
@@ -156,32 +164,31 @@ class ResponderPool:
                 self._stamp(u)
 
     def park_all(self, units: list[int]) -> None:
-        """`take` for several units going off duty (a crew at the end of its shift), each index in one call;
-        their places in the indexes are kept (parked) for their return."""
-        free_town, is_free = self.free_town, self.is_free
-        taken = [u for u in units if is_free[u]]
-        batches = self._batches(taken, False)
-        self.free_units.difference_update(taken)
-        self.n_free -= len(taken)
-        for (f, t), ms in batches.items():
-            free_town[t] -= len(ms)
-            for idx in self._indexes(f, t):
+        """`take` for several free units going off duty (a crew at the end of its shift: every one of them
+        free), each index in one call; their places in the indexes are kept (parked) for their return."""
+        free_town, per = self.free_town, self.n_towns + 1
+        batches = self._batches(units, False)
+        self.free_units.difference_update(units)
+        self.n_free -= len(units)
+        for key, ms in batches.items():
+            free_town[key % per] -= len(ms)
+            for idx in self._indexes(key):
                 idx.park_all(ms)
-            if f == self.spot_force:
+            if key // per == self.spot_force:
                 for u in ms:
                     self.spot[self.loc[u]].discard(u)
         if self.idle is not None:
-            for u in taken:
+            for u in units:
                 self._unstamp(u)
 
-    def _batches(self, units: list[int], free: bool) -> dict[tuple[int, int], list[int]]:
-        """Mark the units free (or not) and group them by force and town, each group in unit order: the
-        batches `put_all` and `park_all` hand to the indexes."""
-        is_free, town, force = self.is_free, self.town, self.force
-        batches: dict[tuple[int, int], list[int]] = {}
+    def _batches(self, units: list[int], free: bool) -> dict[int, list[int]]:
+        """Mark the units free (or not) and group them by force and town (`key_of`), each group in unit
+        order: the batches `put_all` and `park_all` hand to the indexes."""
+        is_free, key_of = self.is_free, self.key_of
+        batches: dict[int, list[int]] = {}
         for u in units:
             is_free[u] = free
-            key = (force[u], town[u])
+            key = key_of[u]
             ms = batches.get(key)
             if ms is None:
                 batches[key] = [u]
@@ -189,10 +196,10 @@ class ResponderPool:
                 ms.append(u)
         return batches
 
-    def _indexes(self, f: int, t: int) -> list[SpatialIndex]:
-        """The live indexes a unit of force f and town t sits in."""
+    def _indexes(self, key: int) -> list[SpatialIndex]:
+        """The live indexes the units of a batch key (force and town, `key_of`) sit in."""
+        f, k = divmod(key, self.n_towns + 1)
         if self.towns_live:
-            k = t if t >= 0 else self.n_towns
             return [self.by_town[a][k] for a in self.indexed[f]]
         return [self.district[a] for a in self.indexed[f]]
 

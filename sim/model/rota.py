@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from sim.model.engine import Engine
 from sim.model.pool import ResponderPool
 from sim.model.switch import Switch
@@ -29,7 +31,7 @@ class Rota:
     called: list[bool]
     rest_until: list[float]
     tired: list[bool]
-    on_since: list[float]
+    on_since: np.ndarray
     rota_t0: float | None
     _crews: list[bool]
     _crews_from: float
@@ -125,15 +127,17 @@ class Rota:
     def _due_checks(self, epoch: int) -> None:
         """The fatigue checks put off to this change of shift, for those of their people still on in the
         same stint: dropped if none is, scheduled if due before the next change, else left for it."""
-        on, on_since = self.pool.on, self.on_since
+        on, on_since, now = self.pool.on, self.on_since, self.eng.now
         nxt = self._next_turn()
         keep = []
         for due, group, since, ep in self._pending:
             if ep != epoch:
                 continue
             # only those still on in this stint (busy past their crew's turn): for the others, gone off,
-            # the check would be a no-op, and their group is the crew (thousands of people)
-            group = [u for u in group if on[u] and on_since[u] == since]
+            # the check would be a no-op, and their group is the crew (thousands of people); a stint that
+            # starts at this change has all its people on
+            if since != now:
+                group = [u for u in group if on[u] and on_since[u] == since]
             if not group:
                 continue
             if due > nxt:
