@@ -177,7 +177,17 @@ def test_a_crew_parked_and_unparked_at_once_leaves_the_pool_as_one_by_one():
         one.put(u)
     batch.put_all(crew)
     same()
-    going = crew[::3]
+    moved = crew[1:60:7]  # taken, moved to another town's command, and back: batched under their new town
+    for p in (one, batch):
+        for u in moved:
+            p.take(u)
+            t = (p.town[u] + 1) % n_towns
+            p.rebase(u, t, terr.town_loc(t))
+    for u in moved:
+        one.put(u)
+    batch.put_all(moved)
+    same()
+    going = sorted({*crew[::3], *moved})
     for u in going:
         one.take(u)
     batch.park_all(going)
@@ -266,3 +276,50 @@ def test_the_edge_of_a_search_is_never_beyond_a_place_outside_it():
                        if abs(geo.ix[s] - geo.ix[loc]) > r or abs(geo.iy[s] - geo.iy[loc]) > r]
             nearest = min(math.hypot(xs[s] - xs[loc], ys[s] - ys[loc]) for s in outside)
             assert edge <= nearest + 1e-12, (loc, r)
+
+
+def test_a_crews_stint_sums_in_arrays_are_the_sums_person_by_person():
+    """`Duty._stints_bulk` (a crew at a change of shift) must give what `_stints_each` gives person by
+    person: sleep debt repaid, stints started, and the fatigue checks by due time in the order of their first
+    member, with those holding anyone not of the rota; `went_off_all` likewise, above and below `BULK`."""
+    from sim.model.duty import BULK
+    from sim.model.forces import build_forces
+    from sim.model.incidents import generate_incidents
+    from sim.model.replication import Replication
+    from sim.model.switch import EMERG
+
+    # the agency teams tire but keep no rota: their checks are never put off to a change of shift
+    model = build_model(load_scenario(ROOT / "scenarios" / "pingcheng.yaml",
+                                      ["shifts.forces=[grid_worker,town_team,village_team,group_team]"]))
+    sc, terr = model.scenario, model.territory
+    duty = Replication(sc, terr, generate_incidents(sc, terr, 0, model.trace), build_forces(sc, terr, 0, model.need),
+                       0, model.plan).duty
+    duty.switch.phase = EMERG
+    n = len(duty.debt)
+    rng = np.random.default_rng(5)
+    debt = rng.choice([0.0, 30.0, 95.5, 400.0, 950.0], n) + rng.choice([0.0, rng.uniform(0, 60)], n)
+    off = np.where(rng.random(n) < 0.3, np.nan, rng.uniform(1000, 2990, n))
+    on = rng.uniform(0, 2000, n)
+    units = rng.permutation(n)[:700].tolist()  # not in unit order: the checks keep the order units come in
+    assert sum(duty.fatigue_unit[u] for u in units) > 100 and not all(duty.shift_unit[u] for u in units)
+    got = []
+    for stints in (duty._stints_each, duty._stints_bulk):
+        duty.debt, duty.off_since, duty.on_since = debt.copy(), off.copy(), on.copy()
+        due, mixed = stints(units, 3000.0, True)
+        got.append((duty.debt.tolist(), duty.on_since.tolist(), list(due.items()), mixed))
+        assert all(type(t) is float for t in due) and all(type(u) is int for g in due.values() for u in g)
+    assert got[0] == got[1]
+    assert 1 < len(got[0][2]) < len(units) and got[0][3]  # checks shared, and some holding others
+    ends = []
+    for group in (units, units[:BULK - 1]):
+        for whole in (True, False):
+            duty.debt, duty.off_since, duty.on_since = debt.copy(), off.copy(), on.copy()
+            duty.eng.now = 3000.0
+            if whole:
+                duty.went_off_all(group)
+            else:
+                for u in group:
+                    duty.went_off(u)
+            ends.append(np.concatenate([duty.debt, duty.off_since]))
+    assert np.array_equal(ends[0], ends[1], equal_nan=True) and np.array_equal(ends[2], ends[3], equal_nan=True)
+    assert not np.array_equal(ends[0], ends[2], equal_nan=True)

@@ -2,6 +2,7 @@
 
     .venv/bin/python tools/mutation.py [--sample 300] [--jobs 2] [--seed 1] [FILE ...]
     .venv/bin/python tools/mutation.py --replay results/mutation-before.json [--jobs 2]
+    .venv/bin/python tools/mutation.py --since COMMIT [--sample 0] [FILE ...]
 
 Each mutant changes one thing in one module of `sim/model/` or `sim/experiment/kpis.py` (a comparison
 turned around or its boundary moved, + for -, * for /, `and` for `or`, a condition negated, a `not`
@@ -12,7 +13,8 @@ random (seeded) from all of them, `--sample` in all; `--sample 0` runs every one
 the list of all mutants, so a change to a target module draws a different sample: `--replay RESULTS` runs
 the mutants of an earlier results file instead, each found again by its file, its source line's text and
 its change (the n-th such on that line), so that scores before and after a change compare the same
-mutants; one whose line no longer exists is listed and left out.
+mutants; one whose line no longer exists is listed and left out. `--since COMMIT` keeps only the mutants of
+lines changed since that commit (`git diff -U0`), to test what a change wrote.
 
 Writes results/mutation.json (every mutant: file, line, what changed, killed or survived) and prints the
 score and the survivors. Source lines are rewritten with `ast.unparse`, so line numbers refer to the
@@ -159,6 +161,21 @@ def enumerate_mutants(files: list[str]) -> list[Mutant]:
     return out
 
 
+def changed_lines(since: str, files: list[str]) -> dict[str, set[int]]:
+    """Per file, the numbers of its lines added or changed since a commit (the new side of `git diff -U0`)."""
+    out: dict[str, set[int]] = {}
+    for f in files:
+        diff = subprocess.run(["git", "diff", "-U0", since, "--", f], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout
+        for line in diff.splitlines():
+            if line.startswith("@@"):
+                new = line.split()[2]  # +start[,count]
+                start, _, count = new[1:].partition(",")
+                n = int(count) if count else 1
+                out.setdefault(f, set()).update(range(int(start), int(start) + n))
+    return out
+
+
 def replayed(every: list[Mutant], results: Path) -> tuple[list[Mutant], list[dict]]:
     """The mutants of an earlier results file found in the current sources, and those no longer there."""
     here = {(m.file, m.code, m.change, m.nth): m for m in every}
@@ -211,9 +228,13 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--replay", metavar="RESULTS", help="run the mutants of an earlier results file (found again "
                     "by file, source line and change) instead of a sample")
+    ap.add_argument("--since", metavar="COMMIT", help="only the mutants of lines changed since COMMIT")
     ap.add_argument("--out", default=str(ROOT / "results" / "mutation.json"))
     args = ap.parse_args()
     every = enumerate_mutants(args.files)
+    if args.since:
+        changed = changed_lines(args.since, args.files)
+        every = [m for m in every if m.line in changed.get(m.file, set())]
     if args.replay:
         chosen, missing = replayed(every, Path(args.replay))
         for old in missing:
