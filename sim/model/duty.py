@@ -327,27 +327,19 @@ class Duty(Rota):
         self.refresh(units)
 
     def went_off_all(self, units: list[int]) -> None:
-        """`went_off` for several units at once (a crew at the end of its shift)."""
-        if self.switch.phase != PEACE and len(units) >= BULK:
-            fa, now = self.sc.fatigue, self.eng.now
-            idx = np.array(units, dtype=np.intp)
-            idx = idx[self._fatigue[idx]]
-            d = self.debt[idx]
-            late = fa.onset_min - d
-            beyond = now - self.on_since[idx] - np.where(late > 0.0, late, 0.0)
-            self.debt[idx] = d + fa.debt_per_hour * np.where(beyond > 0.0, beyond, 0.0)
-            self.off_since[idx] = now
-        elif self.switch.phase != PEACE:
-            fa, now = self.sc.fatigue, self.eng.now
-            onset, per_hour = fa.onset_min, fa.debt_per_hour
-            fatigue, on_since, debt, off_since = self.fatigue_unit, self.on_since, self.debt, self.off_since
+        """`went_off` for several units at once (a crew at the end of its shift: its sums in arrays)."""
+        if len(units) < BULK or self.switch.phase == PEACE:
             for u in units:
-                if fatigue[u]:
-                    d = float(debt[u])
-                    late = onset - d
-                    beyond = now - float(on_since[u]) - (late if late > 0.0 else 0.0)
-                    debt[u] = d + per_hour * (beyond if beyond > 0.0 else 0.0)
-                    off_since[u] = now
+                self.went_off(u)
+            return
+        fa, now = self.sc.fatigue, self.eng.now
+        idx = np.array(units, dtype=np.intp)
+        idx = idx[self._fatigue[idx]]
+        d = self.debt[idx]
+        late = fa.onset_min - d
+        beyond = now - self.on_since[idx] - np.where(late > 0.0, late, 0.0)
+        self.debt[idx] = d + fa.debt_per_hour * np.where(beyond > 0.0, beyond, 0.0)
+        self.off_since[idx] = now
         tired = self.tired
         for u in units:
             if tired[u]:
@@ -356,7 +348,15 @@ class Duty(Rota):
     def went_off(self, u: int) -> None:
         """A unit went off duty: the stint's time beyond the onset adds sleep debt; if tired, its rest
         starts now and ends on the next 10-minute mark."""
-        self.went_off_all([u])
+        if self.fatigue_unit[u] and self.switch.phase != PEACE:
+            fa, now = self.sc.fatigue, self.eng.now
+            d = float(self.debt[u])
+            late = fa.onset_min - d
+            beyond = now - float(self.on_since[u]) - (late if late > 0.0 else 0.0)
+            self.debt[u] = d + fa.debt_per_hour * (beyond if beyond > 0.0 else 0.0)
+            self.off_since[u] = now
+        if self.tired[u]:
+            self._rest(u)
 
     def _rest(self, u: int) -> None:
         """A tired unit off duty rests, to the next 10-minute mark after `rest_min`."""

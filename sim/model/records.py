@@ -70,14 +70,22 @@ class IncidentRecords:
         self.onset.append(now)
         self.town.append(town)
         self.comm.append(comm)
-        for col in (self.t_disc, self.t_rep, self.t_disp, self.t_first, self.t_staff, self.t_close):
-            col.append(NAN)
-        self.t_disc[i] = self.t_rep[i] = now
+        self.t_disc.append(now)  # a task's job is known and reported when it is ready
+        self.t_rep.append(now)
+        self.t_disp.append(NAN)
+        self.t_first.append(NAN)
+        self.t_staff.append(NAN)
+        self.t_close.append(NAN)
         self.phase.append(1)
         self.channel.append(-1)
-        for ints in (self.assigned, self.trips, self.on_site, self.party_n, self.party_cap, self.token, self.served,
-                     self.seq):
-            ints.append(0)
+        self.assigned.append(0)
+        self.trips.append(0)
+        self.on_site.append(0)
+        self.party_n.append(0)
+        self.party_cap.append(0)
+        self.token.append(0)
+        self.served.append(0)
+        self.seq.append(0)
         self.remaining.append(work_min * need)
         self.rate.append(0.0)
         self.last.append(now)
