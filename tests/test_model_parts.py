@@ -143,14 +143,15 @@ def test_lazy_party_count_gives_the_same_run_as_one_event_per_member():
     assert eager.n_events > lazy.n_events
 
 
-def test_a_crew_parked_and_unparked_at_once_leaves_the_pool_as_one_by_one():
+@pytest.mark.parametrize("district", ["shatang", "gaoming"])  # one town, and four
+def test_a_crew_parked_and_unparked_at_once_leaves_the_pool_as_one_by_one(district):
     """`put_all` and `park_all` (a change of shift) must leave the pool exactly as `put` and `take`
     person by person: counts per town, the on-the-spot index and every answer."""
     from sim.model.forces import build_forces
     from sim.model.incidents import generate_incidents
     from sim.model.replication import Replication
 
-    model = build_model(load_scenario(ROOT / "scenarios" / "shatang.yaml"))
+    model = build_model(load_scenario(ROOT / "scenarios" / f"{district}.yaml"))
     sc, terr = model.scenario, model.territory
 
     def pool():
@@ -301,6 +302,13 @@ def test_a_crews_stint_sums_in_arrays_are_the_sums_person_by_person():
     off = np.where(rng.random(n) < 0.3, np.nan, rng.uniform(1000, 2990, n))
     on = rng.uniform(0, 2000, n)
     units = rng.permutation(n)[:700].tolist()  # not in unit order: the checks keep the order units come in
+    fa = sc.fatigue
+    for j, u in enumerate(units[:40]):  # on the edges: a check due 60.5 or 59.5 min on (60 at least), a
+        debt[u] = fa.max_on_min - (60.5 if j % 2 else 59.5)  # stint 0.5 min past its onset
+        on[u] = 3000.0 - max(0.0, fa.onset_min - debt[u]) - 0.5
+        off[u] = np.nan
+    for u in units[40:60]:  # time off 0.5 min past the rest needed
+        off[u] = 3000.0 - fa.rest_min - 0.5
     assert sum(duty.fatigue_unit[u] for u in units) > 100 and not all(duty.shift_unit[u] for u in units)
     got = []
     for stints in (duty._stints_each, duty._stints_bulk):
@@ -323,3 +331,28 @@ def test_a_crews_stint_sums_in_arrays_are_the_sums_person_by_person():
             ends.append(np.concatenate([duty.debt, duty.off_since]))
     assert np.array_equal(ends[0], ends[1], equal_nan=True) and np.array_equal(ends[2], ends[3], equal_nan=True)
     assert not np.array_equal(ends[0], ends[2], equal_nan=True)
+
+
+def test_work_slows_from_an_onset_that_sleep_debt_brings_forward():
+    """`Duty.speed`: 1 / (1 + slowdown per hour × hours on beyond the onset, less the debt owed, never
+    below 0); with a debt beyond the onset the whole stint counts."""
+    from sim.model.forces import build_forces
+    from sim.model.incidents import generate_incidents
+    from sim.model.replication import Replication
+    from sim.model.switch import EMERG
+
+    model = build_model(load_scenario(ROOT / "scenarios" / "pingcheng.yaml"))
+    sc, terr = model.scenario, model.territory
+    duty = Replication(sc, terr, generate_incidents(sc, terr, 0, model.trace), build_forces(sc, terr, 0, model.need),
+                       0, model.plan).duty
+    duty.switch.phase = EMERG
+    fa = sc.fatigue
+    assert fa.slowdown_per_hour > 0 and fa.onset_min > 120
+    u = duty.fatigue_unit.index(True)
+    duty.on_since[u], duty.eng.now = 100.0, 100.0 + fa.onset_min + 90.0
+    for debt, over in ((0.0, 90.0), (fa.onset_min - 30.0, fa.onset_min + 60.0), (fa.onset_min + 50.0, fa.onset_min + 90.0),
+                       (fa.onset_min + 200.0, fa.onset_min + 90.0)):
+        duty.debt[u] = debt
+        assert duty.speed(u) == pytest.approx(1.0 / (1.0 + fa.slowdown_per_hour * over / 60.0), rel=1e-12), debt
+    duty.debt[u], duty.eng.now = 0.0, 100.0 + fa.onset_min - 1.0
+    assert duty.speed(u) == 1.0  # before the onset
