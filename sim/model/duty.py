@@ -64,6 +64,7 @@ class Duty(Rota):
         self.shift_unit = [FORCES[f] in sc.shifts.forces and only for f, only in zip(units.force, units.emergency_only)]
         self.fatigue_unit = [FORCES[f] in sc.fatigue.forces and only
                              for f, only in zip(units.force, units.emergency_only)]
+        # the same as arrays, to pick a crew's people in one step (the lists are quicker one person at a time)
         self._fatigue = np.array(self.fatigue_unit, dtype=bool)
         self._shift = np.array(self.shift_unit, dtype=bool)
         self.slowing = sc.fatigue.slowdown_per_hour > 0  # `speed` can be below 1

@@ -50,23 +50,22 @@ class OnDuty:
         if epoch != self.switch.epoch:
             return []
         on, loc, home = pool.on, pool.loc, pool.home
-        came = units
-        for u in came:
+        for u in units:
             on[u] = True
             loc[u] = home[u]
         log = self.eng.log
         if log is not None:
-            for u in came:
+            for u in units:
                 self.eng.note("on_duty", FORCES[pool.force[u]], u, self.loc_name(home[u]))
-        for f, k in _per_force(pool.force, came).items():
+        for f, k in _per_force(pool.force, units).items():
             self.mob.append((now, f, k))
         k = 0
-        while k < len(came) and self.waiting.n:  # while jobs wait, each takes one or joins the pool
-            self.unit_free(came[k])
+        while k < len(units) and self.waiting.n:  # while jobs wait, each takes one or joins the pool
+            self.unit_free(units[k])
             k += 1
-        if k < len(came):  # nothing waits, and nothing will while they join
-            pool.put_all(came[k:])
-        return came
+        if k < len(units):  # nothing waits, and nothing will while they join
+            pool.put_all(units[k:])
+        return units
 
     def units_off(self, units: list[int]) -> None:
         """Several idle units go off duty at once."""

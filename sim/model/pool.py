@@ -83,8 +83,7 @@ class ResponderPool:
         self.n_free = 0
         self.free_units: set[int] = set()
         self.free_town = [0] * (n_towns + 1)  # free units per town, the last for the district's own
-        # force and town in one number, the batches' key: town n_towns for the district's own (town -1)
-        self.key_of = [f * (n_towns + 1) + (t if t >= 0 else n_towns) for f, t in zip(units.force, units.town)]
+        self.key_of = [self._key(f, t) for f, t in zip(units.force, units.town)]  # the batches' key, per unit
         # only the indexes of the scope in force are kept, the per-town ones while towns command and the
         # district's otherwise (`set_scope`): each query needs just one of them
         self.towns_live = town_scope
@@ -106,7 +105,11 @@ class ResponderPool:
         """A unit not free moves to another town's command, based at `home` there."""
         assert not self.is_free[u]
         self.town[u], self.home[u] = town, home
-        self.key_of[u] = self.force[u] * (self.n_towns + 1) + (town if town >= 0 else self.n_towns)
+        self.key_of[u] = self._key(self.force[u], town)
+
+    def _key(self, force: int, town: int) -> int:
+        """Force and town in one number (`_indexes` takes it apart): town n_towns for the district's own."""
+        return force * (self.n_towns + 1) + (town if town >= 0 else self.n_towns)
 
     # ---------------------------------------------------------------- acquire and release
 
