@@ -198,3 +198,29 @@ def test_a_report_in_another_language_redraws_the_plots(folders, tmp_path):
     assert all(a != b for a, b in zip(zh1, own))
     assert [(d / n).read_bytes() for n in ("stages.png", "response_ecdf.png", "mobilisation.png",
                                            "response_map.png")] == own
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_response_plot_with_no_incident_reached_says_so_instead_of_an_empty_legend(tmp_path, monkeypatch, lang):
+    """A run where nobody reached any incident (nobody on duty) still gets its plot, with a line saying
+    why it is empty, and no matplotlib warning about a legend with nothing in it."""
+    import warnings
+
+    import numpy as np
+    from matplotlib.axes import Axes
+
+    from sim.output import plots
+    from sim.output.messages import M
+
+    texts: list[str] = []
+    real_text = Axes.text
+    monkeypatch.setattr(Axes, "text", lambda self, x, y, s, *a, **k: texts.append(s) or real_text(self, x, y, s, *a, **k))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plots.response_ecdf(tmp_path / "none.png", np.full(4, np.nan), np.array([0, 1, 1, 2]), {"simple": 30.0}, lang)
+        n_empty = len(texts)
+        plots.response_ecdf(tmp_path / "some.png", np.array([5.0, np.nan, 12.0]), np.array([0, 1, 1]),
+                            {"simple": 30.0}, lang)
+    none = M["plot.ecdf_none"][0 if lang == "en" else 1]
+    assert none in texts[:n_empty] and none not in texts[n_empty:]
+    assert (tmp_path / "none.png").stat().st_size > 0 and (tmp_path / "some.png").stat().st_size > 0

@@ -168,6 +168,13 @@ def test_a_run_where_nobody_can_serve_is_flagged(write_scenario, tmp_path, capsy
     out = tmp_path / "run"
     assert main(["run", str(path), "--quiet", "--out", str(out)]) == 0
     assert "FLAG: nobody could serve: no responder of any force was on duty: in replication 0" in capsys.readouterr().out
+    # the page's first lines say nobody was reached, not "half of the incidents ... within" the end of the run
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "No incident had a responder on site before the end of the run." in page
+    assert "Half of the incidents had a responder on site within 2" not in page  # (2,000 min: the end)
+    assert main(["run", str(path), "--quiet", "--lang", "zh", "--out", str(tmp_path / "zh")]) == 0
+    page = (tmp_path / "zh" / "report.html").read_text(encoding="utf-8")
+    assert "运行结束前没有任何事件有人员到场。" in page and "一半事件在 2" not in page
 
 
 def test_a_class_whose_forces_are_never_on_duty_is_flagged(write_scenario):

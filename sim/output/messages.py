@@ -80,6 +80,7 @@ M: dict[str, tuple[str, str]] = {
     "plot.ecdf": ("Response time by phase", "分阶段响应时间"),
     "plot.ecdf_x": ("response time: first arrival \u2212 onset (min)", "响应时间：首批到场 \u2212 事件发生（分钟）"),
     "plot.ecdf_y": ("share of incidents reached", "已到场事件占比"),
+    "plot.ecdf_none": ("no incident was reached in this run", "本次运行没有任何事件有人到场"),
     "plot.target": ("target", "目标"),
     "plot.mob": ("Mobilisation", "力量动员"),
     "plot.mob_x": ("scenario time (h)", "模拟时间（小时）"),

@@ -51,9 +51,11 @@ def response_ecdf(path: Path, response: np.ndarray, phase: np.ndarray, targets: 
     lang = plot_lang(lang)
     with styled():
         fig, ax = plt.subplots(figsize=(7, 4.2))
+        drawn = 0
         for p, name in enumerate(PHASES):
             x = np.sort(response[(phase == p) & ~np.isnan(response)])
             if len(x):
+                drawn += 1
                 ax.step(x, np.arange(1, len(x) + 1) / len(x), where="post", label=f"{term('phase', name, lang)} (n={len(x)})")
         by_target: dict[float, list[str]] = {}
         for cls, tgt in targets.items():
@@ -67,7 +69,11 @@ def response_ecdf(path: Path, response: np.ndarray, phase: np.ndarray, targets: 
         ax.set_ylim(0, 1.02)
         ax.set_xlim(left=0)
         ax.grid(alpha=0.3)
-        ax.legend(loc="lower right")
+        if drawn:
+            ax.legend(loc="lower right")
+        else:  # an empty plot must say why, not look like a failure to draw
+            ax.text(0.5, 0.5, t("plot.ecdf_none", lang), transform=ax.transAxes, ha="center", va="center", fontsize=11,
+                    color="dimgrey", bbox={"facecolor": "white", "edgecolor": "none"})
         ax.set_title(t("plot.ecdf", lang))
         _save(fig, path)
 

@@ -134,7 +134,10 @@ def headline(summary: dict[str, Any], inc: pd.DataFrame, lang: Lang) -> list[tup
     def v(name: str, kind: str = "duration") -> str:
         return fmt.with_unit(kind, m.get(name), lang)  # type: ignore[arg-type]
 
-    if "response_p50_min" in k:
+    if "response_p50_min" in k and m.get("reached_share") == 0:  # its times would all be the end of the run
+        out.append((pick(lang, "No incident had a responder on site before the end of the run.",
+                         "运行结束前没有任何事件有人员到场。"), ""))
+    elif "response_p50_min" in k:
         out.append((pick(lang, f"Half of the incidents had a responder on site within {v('response_p50_min')}, and "
                                f"90 % within {v('response_p90_min')} (mean {v('response_mean_min')}).",
                          f"一半事件在 {v('response_p50_min')}内有人员到场，90% 在 {v('response_p90_min')}内"
